@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // serialport's native binding crashes inside worker threads: forks only.
+    pool: 'forks',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'hil/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
