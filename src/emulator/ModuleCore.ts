@@ -1,0 +1,137 @@
+/**
+ * What a command handler sees of the virtual module: its state, its UFS, its network and the URC path.
+ * VirtualModule implements it; handlers depend on this type only.
+ */
+import type { ModelProfile } from './models.js';
+import type { NetConnection } from './network/NetConnection.js';
+import type { SslParamName } from './sslParams.js';
+import type { UfsStore } from './UfsStore.js';
+import type { FaultState } from './faults.js';
+import type { ParsedCommand } from './parseCommandLine.js';
+
+export type AtPortName = 'uart1' | 'usbat' | 'usbmodem';
+
+export interface PdpContext {
+  type: number;
+  apn: string;
+  user: string;
+  password: string;
+  auth: number;
+  active: boolean;
+  ip: string;
+}
+
+/** One SSL context's settings: numbers, the cipher code, or quoted texts (a path, a key password, a PSK pair). */
+export type SslParamValue = number | readonly string[];
+export type SslContext = Map<SslParamName, SslParamValue>;
+
+/** Everything a reboot resets. Files are kept apart because they survive it. */
+export interface ModuleState {
+  echo: boolean;
+  cmee: 0 | 1 | 2;
+  /** `AT+QISDE`: echo of the payload typed after `>`. */
+  sendEcho: boolean;
+  cfun: number;
+  lastQiError: number;
+  urcPort: AtPortName;
+  readonly pdp: Map<number, PdpContext>;
+  readonly ssl: Map<number, SslContext>;
+  /** Client ids 0–11, one pool shared by `AT+QIOPEN` and `AT+QSSLOPEN` (§3, INFER as Mbed does). */
+  readonly conns: Array<NetConnection | undefined>;
+  opens: number;
+}
+
+export interface LatencyProfile {
+  /** Before each command's response. Default: 0. */
+  readonly commandMs: number;
+  /** Added to each TLS handshake before `+QSSLOPEN`. Default: 0. */
+  readonly handshakeMs: number;
+  /** `AT+QIACT` activation time. Default: 0. */
+  readonly pdpActivateMs: number;
+  /** Before `AT+QIDNSGIP` results. Default: 0. */
+  readonly dnsMs: number;
+}
+
+export interface BootTiming {
+  /** From power-on to `RDY`. Default: 20 ms. */
+  readonly bootMs: number;
+  /** Between boot URCs. Default: 2 ms. */
+  readonly urcGapMs: number;
+  /** Silence after `POWERED DOWN` before the module boots again (`AT+CFUN=1,1`). Default: 100 ms. */
+  readonly rebootSilenceMs: number;
+  /** Bytes some modules print before `RDY` (§10.1: "optional leading garbage"). Default: none. */
+  readonly garbage: Uint8Array;
+}
+
+export interface PayloadRequest {
+  /** Exact byte count to collect; omit for the Ctrl-Z form. */
+  readonly length?: number;
+  /** Ctrl-Z (0x1A) ends the payload, ESC (0x1B) cancels it. */
+  readonly ctrlZ?: boolean;
+  /** Longest silence between bytes before giving up (QFUPL's `<timeout>`). */
+  readonly gapTimeoutMs?: number;
+  /** ACK mode of QFUPL: call `onAck` each time this many bytes arrived. */
+  readonly ackEvery?: number;
+  readonly onAck?: () => void;
+}
+
+export interface PayloadResult {
+  readonly data: Buffer;
+  readonly end: 'complete' | 'ctrl-z' | 'escape' | 'timeout';
+}
+
+/** A command's response bytes, in the module's framing (§1.1). */
+export interface ResponseWriter {
+  /** An information line: `\r\n<line>\r\n`, or `<line>\r\n` right after another. */
+  info(line: string): void;
+  /** Raw bytes (a data block); ends an information block. */
+  bytes(data: Uint8Array): void;
+  /** A final or intermediate result code framed as `\r\n<code>\r\n`. */
+  result(code: string): void;
+  ok(): void;
+  error(): void;
+  /** `+CME ERROR: <n>` as AT+CMEE says: bare `ERROR`, the number, or the text. */
+  cme(code: number): void;
+  /** `ERROR` for a TCP/IP or SSL command, with the number `AT+QIGETERROR` will report. */
+  qiError(code: number): void;
+  /** The send prompt `\r\n> ` (no line end, T09/S17). */
+  prompt(): void;
+}
+
+export type CommandHandler = (cmd: ParsedCommand, io: ResponseWriter, core: ModuleCore) => void | Promise<void>;
+export type CommandTable = Readonly<Record<string, CommandHandler>>;
+
+export interface ResolvedTarget {
+  readonly ip: string;
+  readonly port: number;
+}
+
+export interface ModuleCore {
+  readonly profile: ModelProfile;
+  readonly state: ModuleState;
+  readonly ufs: UfsStore;
+  readonly faults: FaultState;
+  readonly latency: LatencyProfile;
+  readonly atPort: AtPortName;
+  readonly imei: string;
+  readonly sim: 'READY' | 'absent' | 'PIN';
+  /** Registration state (`<stat>` of CREG/CGREG/CEREG) as of now. */
+  registration(): number;
+  /** Module clock (`AT+CCLK`). */
+  now(): Date;
+  setClock(date: Date, tzQuarters: number): void;
+  readonly tzQuarters: number;
+  /** Power generation; async work started in an older one must not speak. */
+  readonly generation: number;
+  /** Sends a URC `\r\n<text>\r\n`, held back while a response or data phase is under way. */
+  urc(text: string, gen?: number): void;
+  /** Sends a URC followed by raw bytes (direct push), as one unit that nothing is interleaved with. */
+  urcWithData(text: string, data: Uint8Array, gen?: number): void;
+  readPayload(req: PayloadRequest): Promise<PayloadResult>;
+  /** Resolves a server name the module's way: the `hosts` option first, then the system resolver. */
+  resolve(host: string, port: number): Promise<ResolvedTarget>;
+  /** Full reboot as `AT+CFUN=1,1` does: OK has been sent by the caller. */
+  reboot(): void;
+  powerDown(): void;
+  sleep(ms: number): Promise<void>;
+}

@@ -1,0 +1,180 @@
+/**
+ * What the TCP (`AT+QI*`) and SSL (`AT+QSSL*`) command families share: the client-id pool, the asynchronous open,
+ * send with a prompt, buffered receive, close and the state listing (quectel-at.md §3, §4, §5, §7.2).
+ */
+import type { CommandHandler, ModuleCore, ResponseWriter } from '../ModuleCore.js';
+import type { OpenFailure } from '../models.js';
+import { NetConnection, type ConnService } from '../network/NetConnection.js';
+import type { OpenOutcome } from '../network/openConnection.js';
+import { intArg } from '../parseCommandLine.js';
+
+/** The names one family uses for the same operations. */
+export interface SocketFamily {
+  readonly service: ConnService;
+  /** `+QSSLOPEN` / `+QIOPEN`: the open result URC. */
+  readonly openUrc: string;
+  /** `+QSSLURC` / `+QIURC`: recv and closed URCs. */
+  readonly urc: string;
+  /** `+QSSLRECV` / `+QIRD`: the read response prefix. */
+  readonly recv: string;
+  /** `+QSSLSTATE` / `+QISTATE`. */
+  readonly state: string;
+  /** `<err>` per failure for this family on this model. */
+  failureCode(core: ModuleCore, failure: OpenFailure): number;
+}
+
+/** Most a send may carry: the test command's `(1-1460)` (§4.1; Mbed's BG96_MAX_SEND_SIZE). */
+export const MAX_SEND = 1460;
+/** Most a read returns (§4.2). */
+export const MAX_READ = 1500;
+const CRLF = Buffer.from('\r\n');
+
+export interface OpenRequest {
+  readonly id: number;
+  readonly pdpContext: number;
+  readonly sslContext: number;
+  readonly host: string;
+  readonly port: number;
+  readonly accessMode: 0 | 1;
+  readonly connect: () => Promise<OpenOutcome>;
+}
+
+/**
+ * Answers `OK`, then opens in the background and reports `<openUrc>: <id>,<err>` (§3: the result comes after OK).
+ * The caller has validated the request; a busy id is refused here with 552 (the reference's T21 default).
+ */
+export function startOpen(family: SocketFamily, req: OpenRequest, io: ResponseWriter, core: ModuleCore): void {
+  if (core.state.conns[req.id]) return io.qiError(552);
+  if (!core.state.pdp.get(req.pdpContext)?.active) return io.qiError(572);
+  const conn = new NetConnection({
+    id: req.id, service: family.service, pdpContext: req.pdpContext, sslContext: req.sslContext, host: req.host,
+    port: req.port, accessMode: req.accessMode, rearm: core.profile.ssl?.recvRearm ?? 'drained',
+  });
+  core.state.conns[req.id] = conn;
+  io.ok();
+  void finishOpen(family, req, conn, core);
+}
+
+async function finishOpen(family: SocketFamily, req: OpenRequest, conn: NetConnection, core: ModuleCore): Promise<void> {
+  const gen = core.generation;
+  const report = (err: number) => core.urc(`${family.openUrc}: ${req.id},${err}`, gen);
+  // T17: after some opens the stack degrades and every open fails with 552 until a reboot.
+  if (core.faults.takeOpenDegraded()) {
+    core.state.conns[req.id] = undefined;
+    return report(552);
+  }
+  const outcome = await req.connect();
+  if (family.service === 'SSL') await core.sleep(core.latency.handshakeMs);
+  if (gen !== core.generation || core.state.conns[req.id] !== conn) {
+    if (outcome.ok) outcome.socket.destroy();
+    return;
+  }
+  if (!outcome.ok) {
+    core.state.conns[req.id] = undefined;
+    return report(family.failureCode(core, outcome.failure));
+  }
+  core.state.opens++;
+  conn.attach(outcome.socket, {
+    onData: (c, pushed) => {
+      if (pushed) core.urcWithData(`${family.urc}: "recv",${c.id},${pushed.length}`, Buffer.concat([pushed, CRLF]), gen);
+      else core.urc(`${family.urc}: "recv",${c.id}`, gen);
+    },
+    onClosed: (c) => core.urc(`${family.urc}: "closed",${c.id}`, gen),
+  });
+  conn.remoteIp = outcome.ip;
+  report(0);
+}
+
+function ownConn(family: SocketFamily, core: ModuleCore, id: number | undefined): NetConnection | undefined {
+  const c = id === undefined ? undefined : core.state.conns[id];
+  return c && c.init.service === family.service ? c : undefined;
+}
+
+/** `AT+QSSLSEND=<id>[,<len>]` / `AT+QISEND=<id>[,<len>]`: the prompt, the payload, then `SEND OK`. */
+export function sendHandler(family: SocketFamily, name: string, onZeroLength?: CommandHandler): CommandHandler {
+  return async (cmd, io, core) => {
+    if (cmd.form === 'test') {
+      io.info(`${name}: (0-11),(1-${MAX_SEND})`);
+      return io.ok();
+    }
+    const id = intArg(cmd.args, 0, 0, 11);
+    const len = cmd.args.length > 1 ? intArg(cmd.args, 1, 0, MAX_SEND) : undefined;
+    if (cmd.form !== 'set' || id === undefined || (cmd.args.length > 1 && len === undefined) || cmd.args.length > 2) {
+      return io.qiError(552);
+    }
+    if (len === 0) return onZeroLength ? onZeroLength(cmd, io, core) : io.qiError(552);
+    const conn = ownConn(family, core, id);
+    if (!conn || conn.state !== 2) return io.qiError(567);
+    io.prompt();
+    const got = await core.readPayload(len === undefined ? { ctrlZ: true } : { length: len });
+    if (got.end === 'escape') return io.ok();
+    if (conn.state !== 2) return io.qiError(567);
+    if (core.faults.takeSendFail()) return io.result('SEND FAIL');
+    if (got.data.length > 0 && !conn.write(got.data)) return io.qiError(558);
+    io.result('SEND OK');
+  };
+}
+
+/** `AT+QSSLRECV=<id>,<len>` / `AT+QIRD=<id>[,<len>]`: up to `len` buffered bytes, framed per §1.2. */
+export function recvHandler(family: SocketFamily, name: string, lengthOptional: boolean): CommandHandler {
+  return (cmd, io, core) => {
+    if (cmd.form === 'test') {
+      io.info(`${name}: (0-11),(${lengthOptional ? 0 : 1}-${MAX_READ})`);
+      return io.ok();
+    }
+    const id = intArg(cmd.args, 0, 0, 11);
+    const len = cmd.args.length > 1 ? intArg(cmd.args, 1, 0, MAX_READ) : lengthOptional ? MAX_READ : undefined;
+    const conn = ownConn(family, core, id);
+    if (cmd.form !== 'set' || len === undefined || cmd.args.length > 2 || !conn || conn.init.accessMode !== 0) {
+      return io.qiError(552);
+    }
+    if (len === 0) {
+      if (!lengthOptional) return io.qiError(552);
+      // `AT+QIRD=<id>,0`: totals instead of data (§7.2).
+      io.info(`${family.recv}: ${conn.received},${conn.read},${conn.buffered}`);
+      return io.ok();
+    }
+    // T26: a URC may sit in front of the read response; the fault knob puts it there.
+    for (const u of core.faults.takeUrcBeforeRecv()) io.bytes(Buffer.from(`\r\n${u}\r\n`, 'latin1'));
+    const data = conn.take(len);
+    io.info(`${family.recv}: ${data.length}`);
+    if (data.length > 0) {
+      io.bytes(data);
+      io.bytes(CRLF);
+    }
+    io.ok();
+  };
+}
+
+/** `AT+QSSLCLOSE=<id>[,<timeout>]` / `AT+QICLOSE=<id>[,<timeout>]`: closing a free id is `OK` too (T07). */
+export function closeHandler(family: SocketFamily, name: string): CommandHandler {
+  return (cmd, io, core) => {
+    if (cmd.form === 'test') {
+      io.info(`${name}: (0-11),(0-65535)`);
+      return io.ok();
+    }
+    const id = intArg(cmd.args, 0, 0, 11);
+    const timeout = cmd.args.length > 1 ? intArg(cmd.args, 1, 0, 65_535) : 10;
+    if (cmd.form !== 'set' || id === undefined || timeout === undefined || cmd.args.length > 2) return io.qiError(552);
+    const conn = core.state.conns[id];
+    if (conn && conn.init.service !== family.service) return io.qiError(552);
+    conn?.destroy();
+    core.state.conns[id] = undefined;
+    io.ok();
+  };
+}
+
+/** One `+QSSLSTATE:`/`+QISTATE:` line (§4.4, §7.2). */
+export function stateLine(family: SocketFamily, core: ModuleCore, c: NetConnection): string {
+  const type = family.service === 'SSL' ? 'SSLClient' : 'TCP';
+  const ip = c.remoteIp || c.init.host;
+  const local = core.profile.reportsLocalPort ? c.localPort : 0;
+  const base = `${family.state}: ${c.id},"${type}","${ip}",${c.init.port},${local},${c.state},${c.init.pdpContext},` +
+    `${c.id},${c.init.accessMode},"${core.atPort}"`;
+  return family.service === 'SSL' ? `${base},${c.init.sslContext}` : base;
+}
+
+/** The connections of one family, in id order. */
+export function familyConns(family: SocketFamily, core: ModuleCore): NetConnection[] {
+  return core.state.conns.filter((c): c is NetConnection => c !== undefined && c.init.service === family.service);
+}

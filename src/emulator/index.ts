@@ -1,0 +1,13 @@
+/**
+ * `ussl-bridge/emulator`: the virtual Quectel module, its serialport binding and its models.
+ */
+export { VirtualModule } from './VirtualModule.js';
+export type { VirtualModuleOptions, VirtualModuleEvents } from './VirtualModule.js';
+export { createEmulatorBinding, EmulatorPort } from './EmulatorBinding.js';
+export { FaultState } from './faults.js';
+export type { CommandMatch } from './faults.js';
+export { MODEL_NAMES, MODELS } from './models.js';
+export type { ModelName, ModelProfile, OpenFailure, SslProfile } from './models.js';
+export type { AtPortName, BootTiming, LatencyProfile } from './ModuleCore.js';
+export { serveTcp, servePty } from './serve.js';
+export type { ModuleServer } from './serve.js';

@@ -1,0 +1,143 @@
+/**
+ * One client connection of the virtual module (a `AT+QIOPEN` TCP socket or a `AT+QSSLOPEN` TLS session) over a
+ * real `node:net`/`node:tls` socket: the module's receive buffer, its recv-URC edge trigger and its states.
+ */
+import type { Socket } from 'node:net';
+
+export type ConnService = 'TCP' | 'SSL';
+/** `<socket_state>` of QISTATE/QSSLSTATE: 0 initial, 1 opening, 2 connected, 4 closing. */
+export type ConnState = 1 | 2 | 4;
+
+/** What the module does when a connection has news; set by the command family that opened it. */
+export interface ConnEvents {
+  /** Buffer mode: data arrived while the URC was armed. Push mode: a chunk to push now. */
+  onData(conn: NetConnection, pushed?: Buffer): void;
+  /** The peer closed or the link broke. */
+  onClosed(conn: NetConnection): void;
+}
+
+/** A module keeps a bounded receive buffer; past it, TCP flow control holds the peer back. */
+const RX_HIGH_WATER = 64 * 1024;
+/** Data per direct-push URC (§5.1: at most 1500). */
+export const PUSH_CHUNK = 1500;
+
+export interface NetConnectionInit {
+  readonly id: number;
+  readonly service: ConnService;
+  readonly pdpContext: number;
+  readonly sslContext: number;
+  readonly host: string;
+  readonly port: number;
+  /** 0 buffer, 1 direct push. */
+  readonly accessMode: 0 | 1;
+  readonly rearm: 'drained' | 'zero-read';
+}
+
+export class NetConnection {
+  state: ConnState = 1;
+  remoteIp = '';
+  localPort = 0;
+  socket: Socket | undefined;
+  /** Bytes sent and received, for `AT+QISEND=<id>,0` and `AT+QIRD=<id>,0`. */
+  sent = 0;
+  received = 0;
+  read = 0;
+  private rx: Buffer[] = [];
+  private rxBytes = 0;
+  private urcArmed = true;
+  private events: ConnEvents | undefined;
+
+  constructor(readonly init: NetConnectionInit) {}
+
+  get id(): number {
+    return this.init.id;
+  }
+
+  get buffered(): number {
+    return this.rxBytes;
+  }
+
+  /** Takes over a connected socket and starts reporting its data and close. */
+  attach(socket: Socket, events: ConnEvents): void {
+    this.socket = socket;
+    this.events = events;
+    this.state = 2;
+    this.remoteIp = socket.remoteAddress ?? '';
+    this.localPort = socket.localPort ?? 0;
+    socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
+    socket.on('end', () => this.onSocketGone());
+    socket.on('close', () => this.onSocketGone());
+    socket.on('error', () => this.onSocketGone());
+  }
+
+  private onSocketData(chunk: Buffer): void {
+    this.received += chunk.length;
+    if (this.init.accessMode === 1) {
+      for (let i = 0; i < chunk.length; i += PUSH_CHUNK) this.events?.onData(this, chunk.subarray(i, i + PUSH_CHUNK));
+      return;
+    }
+    this.rx.push(chunk);
+    this.rxBytes += chunk.length;
+    if (this.rxBytes >= RX_HIGH_WATER) this.socket?.pause();
+    if (this.urcArmed) {
+      this.urcArmed = false;
+      this.events?.onData(this);
+    }
+  }
+
+  private onSocketGone(): void {
+    if (this.state !== 2) return;
+    this.state = 4;
+    this.events?.onClosed(this);
+  }
+
+  /** Takes up to `max` buffered bytes (`AT+QSSLRECV`/`AT+QIRD`). */
+  take(max: number): Buffer {
+    const parts: Buffer[] = [];
+    let n = 0;
+    while (n < max && this.rx.length > 0) {
+      const head = this.rx[0]!;
+      if (head.length <= max - n) {
+        parts.push(head);
+        this.rx.shift();
+        n += head.length;
+      } else {
+        parts.push(head.subarray(0, max - n));
+        this.rx[0] = head.subarray(max - n);
+        n = max;
+      }
+    }
+    this.rxBytes -= n;
+    this.read += n;
+    if (this.rxBytes < RX_HIGH_WATER && this.state === 2) this.socket?.resume();
+    // Documented QIRD rule (§1.3): no new URC until the buffer was emptied by reads; EG800K waits for a 0-byte read.
+    if (this.rxBytes === 0 && (this.init.rearm === 'drained' || n === 0)) this.urcArmed = true;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  }
+
+  /** Queues bytes for the peer; false when the send buffer is too full to take them (`SEND FAIL`). */
+  write(data: Buffer): boolean {
+    if (!this.socket || this.state !== 2) return false;
+    this.socket.write(data);
+    this.sent += data.length;
+    return true;
+  }
+
+  /** Bytes written but not yet handed to the network. */
+  get unacked(): number {
+    return this.socket?.writableLength ?? 0;
+  }
+
+  /** Closes the connection; the module forgets it. */
+  destroy(): void {
+    this.events = undefined;
+    this.state = 4;
+    const s = this.socket;
+    this.socket = undefined;
+    if (s) {
+      s.removeAllListeners('data');
+      s.on('error', () => {});
+      s.destroy();
+    }
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Every error this library throws is a {@link QuectelError}; its `code` says what went wrong and never changes
+ * between releases, so callers and tests switch on codes, never on message text.
+ */
+export type QuectelErrorCode =
+  // transport
+  | 'TRANSPORT_BAD_URL'
+  | 'TRANSPORT_UNKNOWN_SCHEME'
+  | 'TRANSPORT_NOT_FOUND'
+  | 'TRANSPORT_BUSY'
+  | 'TRANSPORT_BAD_OPTION'
+  | 'TRANSPORT_OPEN_FAILED'
+  | 'TRANSPORT_CLOSED'
+  | 'TRANSPORT_WRITE_FAILED'
+  // values that would end up inside an AT command
+  | 'INVALID_ARGUMENT'
+  // emulator
+  | 'EMULATOR_BAD_MODEL'
+  | 'EMULATOR_SERVE_FAILED';
+
+/** Extra facts about an error: the command, the URL, the raw lines. Never key material or payload bytes. */
+export type QuectelErrorContext = Readonly<Record<string, string | number | boolean | undefined>>;
+
+export class QuectelError extends Error {
+  override readonly name: string = 'QuectelError';
+  constructor(
+    readonly code: QuectelErrorCode,
+    message: string,
+    readonly context: QuectelErrorContext = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** True when `e` is a {@link QuectelError}, and when `code` is given, one with that code. */
+export function isQuectelError(e: unknown, code?: QuectelErrorCode): e is QuectelError {
+  return e instanceof QuectelError && (code === undefined || e.code === code);
+}
