@@ -11,3 +11,5 @@ export type { ModelName, ModelProfile, OpenFailure, SslProfile } from './models.
 export type { AtPortName, BootTiming, LatencyProfile } from './ModuleCore.js';
 export { serveTcp, servePty } from './serve.js';
 export type { ModuleServer } from './serve.js';
+export { RawAtSession, linkOf } from './RawAtSession.js';
+export type { ByteLink, Reply } from './RawAtSession.js';

@@ -12,7 +12,7 @@ import { SerialPort } from 'serialport';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { VirtualModule, createEmulatorBinding, servePty } from '../../src/emulator/index.js';
 import { makePki } from '../helpers/pki.js';
-import { RawAtSession, type ByteLink } from '../helpers/RawAtSession.js';
+import { RawAtSession, type ByteLink } from '../../src/emulator/RawAtSession.js';
 import { startTlsEchoServer, type TlsEchoServer } from '../helpers/tlsPeers.js';
 
 const MiB = 1024 * 1024;

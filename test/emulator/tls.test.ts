@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { VirtualModule, type ModelName } from '../../src/emulator/index.js';
 import { makePki, type Pki, type PkiCredential } from '../helpers/pki.js';
-import { RawAtSession, linkOf } from '../helpers/RawAtSession.js';
+import { RawAtSession, linkOf } from '../../src/emulator/RawAtSession.js';
 import { startTlsEchoServer, type TlsEchoServer } from '../helpers/tlsPeers.js';
 
 let pki: Pki;

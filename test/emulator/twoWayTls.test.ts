@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { formatChecksum, quectelChecksum } from '../../src/protocol/checksum.js';
 import { VirtualModule } from '../../src/emulator/index.js';
 import { makePki, type Pki } from '../helpers/pki.js';
-import { RawAtSession, linkOf } from '../helpers/RawAtSession.js';
+import { RawAtSession, linkOf } from '../../src/emulator/RawAtSession.js';
 import { startOpensslServer, type OpensslServer } from '../helpers/tlsPeers.js';
 
 let pki: Pki;

@@ -134,7 +134,13 @@ function removeDirsAtProcessEnd(): void {
   if (endHookInstalled) return;
   endHookInstalled = true;
   const removeAll = (): void => {
-    for (const dir of dirsToRemove) rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirsToRemove) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // Best effort: an openssl child still writing into the directory can make the removal fail.
+      }
+    }
     dirsToRemove.clear();
   };
   process.once('exit', removeAll);

@@ -1,9 +1,10 @@
 /**
- * A deliberately small, sequential AT driver for the emulator's own tests: one command at a time, binary-safe for
- * `+QSSLRECV:`/`+QIRD:` blocks and direct-push URCs, URCs collected on the side. It is test scaffolding, kept apart
- * from the library's AT engine so that the emulator is never checked with the parser it is meant to check.
+ * A deliberately small, sequential AT driver: one command at a time, binary-safe for `+QSSLRECV:`/`+QIRD:` blocks and
+ * direct-push URCs, URCs collected on the side. It drives the emulator's own tests and the demo, and it is kept apart
+ * from the library's AT engine so that the emulator is never checked with the parser it is meant to check. It has no
+ * recovery of any kind: for real modules use the library.
  */
-import type { VirtualModule } from '../../src/emulator/index.js';
+import type { VirtualModule } from './VirtualModule.js';
 
 /** Any byte pipe to a module: the module itself, a serialport stream, a socket. */
 export interface ByteLink {
@@ -107,7 +108,7 @@ export class RawAtSession {
         this.link.write(payload);
         continue;
       }
-      if (f === line) continue; // echo
+      if (f.replace(/\r$/, '') === line) continue; // echo (`ATE0\r` before the first CR LF)
       if (lines.length === 0 && URC.test(f) && !f.startsWith(line.replace(/^AT/, '').replace(/[=?].*$/, ''))) {
         await this.urc(f, deadline);
         continue;

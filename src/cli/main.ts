@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * The `ussl-bridge` command line: `demo` (the virtual module doing real TLS), `emulate` (a virtual module served on a
+ * pty or TCP port) and `ciphers` (the cipher suite table).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { MODEL_NAMES, VirtualModule, servePty, serveTcp, type ModelName } from '../emulator/index.js';
+import { CIPHER_SUITES, formatCipherCode } from '../protocol/cipherSuites.js';
+import { runDemo } from './demo.js';
+
+const program = new Command('ussl-bridge').description('QuecPython ussl over a Quectel module\'s SSL AT commands');
+
+function parseHost(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const m = /^([A-Za-z0-9.-]+)=([0-9.]+(?::\d+)?)$/.exec(value);
+  if (!m) throw new InvalidArgumentError('expected NAME=IP or NAME=IP:PORT');
+  return { ...previous, [m[1]!]: m[2]! };
+}
+
+function parseInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+const modelOption = () => new Option('-m, --model <model>', 'module model').choices(MODEL_NAMES);
+
+program.command('demo')
+  .description('run the virtual module through a real TLS exchange on loopback')
+  .addOption(modelOption().default('EC25'))
+  .action(async (opts: { model: ModelName }) => {
+    await runDemo({ model: opts.model });
+  });
+
+program.command('emulate')
+  .description('serve a virtual module on a pseudo-terminal (needs socat) or a TCP port, until interrupted')
+  .addOption(modelOption().default('EC25'))
+  .addOption(new Option('--pty <link>', 'path of the pty link to create').conflicts('tcp'))
+  .addOption(new Option('--tcp <port>', 'TCP port on 127.0.0.1 (socket://)').argParser(parseInteger))
+  .option('--host <name=ip[:port]>', 'resolve a name to a local address (repeatable)', parseHost)
+  .option('--baud <rate>', 'pace bytes at a UART speed', parseInteger)
+  .action(async (opts: { model: ModelName; pty?: string; tcp?: number; host?: Record<string, string>; baud?: number }) => {
+    if (opts.pty === undefined && opts.tcp === undefined) throw new InvalidArgumentError('give --pty LINK or --tcp PORT');
+    const module = new VirtualModule({ model: opts.model, hosts: opts.host ?? {}, ...(opts.baud ? { baud: opts.baud } : {}) });
+    const served = opts.pty !== undefined ? await servePty(module, opts.pty) : await serveTcp(module, opts.tcp!);
+    console.log(`virtual ${opts.model} on ${served.url}; Ctrl-C stops it`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await served.close();
+    module.dispose();
+  });
+
+program.command('ciphers')
+  .description('list the cipher suites of QuecPython\'s ussl table with their codes and OpenSSL names')
+  .action(() => {
+    for (const s of CIPHER_SUITES) {
+      console.log(`${formatCipherCode(s.code)}  ${s.name.padEnd(44)} ${(s.openssl ?? '(not in this OpenSSL)').padEnd(32)}` +
+        `${s.inBg96List ? ' BG96' : ''}`);
+    }
+  });
+
+program.parseAsync().catch((e: unknown) => {
+  console.error(`ussl-bridge: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+});
