@@ -27,6 +27,11 @@ export class EmulatorPort implements BindingPortInterface {
   private readonly queue: Buffer[] = [];
   private pending: PendingRead | undefined;
   private vanished = false;
+
+  /** True once the module's port was unplugged under this open port. */
+  get gone(): boolean {
+    return this.vanished;
+  }
   private baudRate: number;
   private readonly onOutput = (chunk: Buffer) => {
     this.queue.push(chunk);
@@ -34,8 +39,8 @@ export class EmulatorPort implements BindingPortInterface {
   };
   private readonly onUnplugged = (gone: boolean) => {
     if (!gone) return;
+    // isOpen stays true: the stream only treats a failed read as a disconnect while the port counts as open.
     this.vanished = true;
-    this.isOpen = false;
     this.detach();
     const p = this.pending;
     this.pending = undefined;
@@ -53,9 +58,8 @@ export class EmulatorPort implements BindingPortInterface {
   }
 
   read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
-    if (!this.isOpen) {
-      return Promise.reject(errorWith('Port is not open', { canceled: !this.vanished }));
-    }
+    if (this.vanished) return Promise.reject(errorWith('the port vanished (unplugged)', { disconnected: true }));
+    if (!this.isOpen) return Promise.reject(errorWith('Port is not open', { canceled: true }));
     if (this.pending) return Promise.reject(new Error('a read is already pending'));
     return new Promise((resolve, reject) => {
       this.pending = { buffer, offset, length, resolve, reject };
@@ -64,6 +68,7 @@ export class EmulatorPort implements BindingPortInterface {
   }
 
   write(buffer: Buffer): Promise<void> {
+    if (this.vanished) return Promise.reject(errorWith('the port vanished (unplugged)', { disconnected: true }));
     if (!this.isOpen) return Promise.reject(new Error('Port is not open'));
     this.module.write(Buffer.from(buffer));
     return Promise.resolve();
@@ -72,7 +77,7 @@ export class EmulatorPort implements BindingPortInterface {
   close(): Promise<void> {
     if (!this.isOpen) return Promise.resolve();
     this.isOpen = false;
-    this.detach();
+    if (!this.vanished) this.detach();
     const p = this.pending;
     this.pending = undefined;
     p?.reject(errorWith('Port closed', { canceled: true }));
@@ -146,7 +151,7 @@ export function createEmulatorBinding(module: VirtualModule): BindingInterface<E
       if (module.unplugged) {
         return Promise.reject(errorWith(`Error: No such file or directory, cannot open ${options.path}`, { code: 'ENOENT' }));
       }
-      if (open?.isOpen) return Promise.reject(errorWith('Error Resource temporarily unavailable Cannot lock port', { code: 'EBUSY' }));
+      if (open?.isOpen && !open.gone) return Promise.reject(errorWith('Error Resource temporarily unavailable Cannot lock port', { code: 'EBUSY' }));
       const full: Required<OpenOptions> = {
         dataBits: 8, lock: true, stopBits: 1, parity: 'none', rtscts: false, xon: false, xoff: false, xany: false,
         hupcl: true, ...options,
