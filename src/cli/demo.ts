@@ -26,8 +26,8 @@ export interface DemoOptions {
 async function demoCertificate(): Promise<{ cert: string; key: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'ussl-demo-'));
   try {
-    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
-      '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', `/CN=${DEMO_HOST}`,
+    // RSA, because the BG96 suites (0XFFFF there means its 13) all authenticate with RSA.
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', `/CN=${DEMO_HOST}`,
       '-addext', `subjectAltName=DNS:${DEMO_HOST}`]);
     return { cert: await readFile(join(dir, 'cert.pem'), 'utf8'), key: await readFile(join(dir, 'key.pem'), 'utf8') };
   } catch (e) {
@@ -75,11 +75,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     const expected = `+QFUPL: ${ca.length},${formatChecksum(quectelChecksum(ca))}`;
     if (up.lines[0] !== expected) throw new Error(`upload check failed: ${up.lines[0]} instead of ${expected}`);
     print(`  checksum verified: ${expected}`);
-    for (const c of ['"sslversion",1,4', '"ciphersuite",1,0XFFFF', '"seclevel",1,1', '"cacert",1,"demo_ca.pem"', '"sni",1,1']) {
-      await step(`AT+QSSLCFG=${c}`);
-    }
+    // Capability detection (§8.2): the test form lists the parameters this firmware has; BG96 V1.0 has no sni.
+    const caps = await at.send('AT+QSSLCFG=?');
+    const params = caps.lines.map((l) => /^\+QSSLCFG: "(\w+)"/.exec(l)?.[1]).filter((p): p is string => p !== undefined);
+    print(`  AT+QSSLCFG=?  lists ${params.length} parameters${params.includes('sni') ? '' : ' (no sni: the server gets no SNI)'}`);
+    const settings = ['"sslversion",1,4', '"ciphersuite",1,0XFFFF', '"seclevel",1,1', '"cacert",1,"demo_ca.pem"'];
+    if (params.includes('sni')) settings.push('"sni",1,1');
+    for (const c of settings) await step(`AT+QSSLCFG=${c}`);
     await step(`AT+QSSLOPEN=1,1,0,"${DEMO_HOST}",443,0`);
-    print(`  <- ${await at.waitUrc(/^\+QSSLOPEN: 0,/)}`);
+    const opened = await at.waitUrc(/^\+QSSLOPEN: 0,/);
+    print(`  <- ${opened}`);
+    if (opened !== '+QSSLOPEN: 0,0') throw new Error(`the TLS open failed: ${opened}`);
     const request = Buffer.from(`GET / HTTP/1.0\r\nHost: ${DEMO_HOST}\r\n\r\n`);
     await step(`AT+QSSLSEND=0,${request.length}`, request, `${request.length} bytes of payload`);
     print(`  <- ${await at.waitUrc(/^\+QSSLURC: "recv",0$/)}`);
