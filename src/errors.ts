@@ -6,6 +6,7 @@ export type QuectelErrorCode =
   // transport
   | 'TRANSPORT_BAD_URL'
   | 'TRANSPORT_UNKNOWN_SCHEME'
+  | 'TRANSPORT_BAD_SCHEME'
   | 'TRANSPORT_NOT_FOUND'
   | 'TRANSPORT_BUSY'
   | 'TRANSPORT_BAD_OPTION'

@@ -1,0 +1,35 @@
+/**
+ * Composition: makes `openTransport('emulator:EC25?baud=115200')` open a fresh virtual module through the emulator's
+ * serialport binding. It lives at the root because it joins two layers that do not know each other.
+ */
+import { QuectelError } from './errors.js';
+import { createEmulatorBinding, MODEL_NAMES, VirtualModule, type ModelName } from './emulator/index.js';
+import { registerTransportScheme, SerialPortTransport, type Transport } from './transport/index.js';
+
+const isModel = (name: string): name is ModelName => (MODEL_NAMES as readonly string[]).includes(name);
+
+/**
+ * Registers the `emulator:` scheme. `emulator:<MODEL>` boots a new virtual module of that model; `?baud=<rate>`
+ * paces it at that UART speed. Closing the transport powers the module off (disposes it).
+ * @returns the function that removes the registration.
+ */
+export function registerEmulatorScheme(): () => void {
+  return registerTransportScheme('emulator', async (parsed, options): Promise<Transport> => {
+    const model = parsed.rest.toUpperCase();
+    if (!isModel(model)) {
+      throw new QuectelError('EMULATOR_BAD_MODEL', `unknown model "${parsed.rest}" in ${parsed.url}; known: ${MODEL_NAMES.join(', ')}`);
+    }
+    const baud = parsed.params.get('baud');
+    const pace = baud === undefined ? undefined : Number(baud);
+    if (pace !== undefined && (!Number.isSafeInteger(pace) || pace <= 0)) {
+      throw new QuectelError('TRANSPORT_BAD_OPTION', `baud must be a positive integer, got "${baud}"`, { option: 'baud' });
+    }
+    const module = new VirtualModule({ model, ...(pace ? { baud: pace } : {}) });
+    const transport = await SerialPortTransport.open({
+      path: parsed.url, url: parsed.url, binding: createEmulatorBinding(module),
+      ...(options.baudRate ?? pace ? { baudRate: options.baudRate ?? pace } : {}),
+    });
+    transport.once('close', () => module.dispose());
+    return transport;
+  });
+}

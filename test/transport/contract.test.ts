@@ -1,0 +1,81 @@
+// The transport contract over each real transport: SerialPortTransport on a socat pty pair (native binding on
+// both ends) and TcpTransport against a node:net server on loopback.
+import { createServer, type Server, type Socket } from 'node:net';
+import { SerialPort } from 'serialport';
+import { expect } from 'vitest';
+import { openTransport } from '../../src/transport/openTransport.js';
+import { SerialPortTransport } from '../../src/transport/SerialPortTransport.js';
+import { TcpTransport } from '../../src/transport/TcpTransport.js';
+import { startSocatPair } from '../helpers/socatPair.js';
+import { describeTransportContract, type TransportPeer } from '../helpers/transportContract.js';
+
+describeTransportContract('SerialPortTransport on a socat pty pair', async () => {
+  const socat = await startSocatPair();
+  const transport = await openTransport(socat.pathA);
+  expect(transport).toBeInstanceOf(SerialPortTransport);
+  // The peer is serialport itself, not our transport, so the suite checks ours against an independent end.
+  const peerPort = new SerialPort({ path: socat.pathB, baudRate: 115_200, autoOpen: false });
+  await new Promise<void>((resolve, reject) => peerPort.open((error) => (error ? reject(error) : resolve())));
+  peerPort.on('error', () => {
+    // A write the suite cut short by closing; the test's own assertions judge the outcome.
+  });
+  const closePeer = async (): Promise<void> => {
+    if (!peerPort.isOpen) return;
+    await new Promise<void>((resolve) => peerPort.close(() => resolve()));
+  };
+  const peer: TransportPeer = {
+    write: (data) => new Promise((resolve, reject) => peerPort.write(Buffer.from(data), (e) => (e ? reject(e) : resolve()))),
+    // serialport's chunks are views of its read pool: copy before keeping them.
+    onData: (listener) => peerPort.on('data', (chunk: Buffer) => listener(Uint8Array.prototype.slice.call(chunk))),
+    // The peer end closes before socat dies: killing socat under an open native port whose read is not parked in
+    // the poller makes bindings-cpp spin (see src/transport/guardUnixHangup.ts); our transport is guarded, the peer is not.
+    vanish: async () => {
+      await closePeer();
+      await socat.close();
+    },
+  };
+  return {
+    transport,
+    peer,
+    dispose: async () => {
+      await closePeer();
+      await socat.close();
+    },
+  };
+});
+
+describeTransportContract('TcpTransport against a node:net server', async () => {
+  const server: Server = createServer();
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
+  const transport = await openTransport(`socket://127.0.0.1:${address.port}`);
+  expect(transport).toBeInstanceOf(TcpTransport);
+  const socket = await accepted;
+  socket.on('error', () => {
+    // Resets after the transport closed mid-write; the test's own assertions judge the outcome.
+  });
+  // Paused until the suite asks for data, so writes back up as they would on a peer that stopped reading.
+  socket.pause();
+  const closeServer = (): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
+  const peer: TransportPeer = {
+    write: (data) => new Promise((resolve, reject) => socket.write(data, (e) => (e ? reject(e) : resolve()))),
+    onData: (listener) => {
+      socket.on('data', (chunk: Buffer) => listener(chunk));
+      socket.resume();
+    },
+    vanish: async () => {
+      socket.destroy();
+      await closeServer();
+    },
+  };
+  return {
+    transport,
+    peer,
+    dispose: async () => {
+      socket.destroy();
+      if (server.listening) await closeServer();
+    },
+  };
+});
