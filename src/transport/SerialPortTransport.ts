@@ -2,13 +2,13 @@
  * A {@link Transport} over a serial port, through `@serialport/stream` and any serialport binding: the native
  * one for real devices and ptys, `MockBinding` or an in-process binding in tests.
  */
-import { EventEmitter } from 'node:events';
 import { SerialPortStream } from '@serialport/stream';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { QuectelError } from '../errors.js';
 import { guardUnixHangup } from './guardUnixHangup.js';
 import { assertBaudRate } from './parseTransportUrl.js';
-import type { Transport, TransportCloseEvent, TransportCloseReason, TransportEvents } from './Transport.js';
+import { closedError, LinkTransport } from './LinkTransport.js';
+import type { Transport } from './Transport.js';
 
 /** How to open a {@link SerialPortTransport}. */
 export interface SerialPortTransportOptions {
@@ -44,19 +44,15 @@ interface SerialErrorFields {
  * Modem lines are left as the OS sets them on open (DTR and RTS raised); the transport never calls the
  * binding's `set()` or `get()`, which fail on a pty ("Inappropriate ioctl for device").
  */
-export class SerialPortTransport extends EventEmitter<TransportEvents> implements Transport {
-  readonly url: string;
+export class SerialPortTransport extends LinkTransport implements Transport {
   private readonly stream: SerialPortStream;
-  private finished = false;
   private closeRequested = false;
   private endOfStream = false;
   private lastError: Error | undefined;
-  private readonly pendingWrites = new Set<(error: QuectelError) => void>();
 
   private constructor(stream: SerialPortStream, url: string) {
-    super();
+    super(url);
     this.stream = stream;
-    this.url = url;
     stream.on('data', (chunk: Buffer) => {
       // The stream hands out views into a shared 64 KiB read pool; each would pin the pool and expose its
       // neighbours through `.buffer`. Give listeners bytes of their own.
@@ -205,18 +201,6 @@ export class SerialPortTransport extends EventEmitter<TransportEvents> implement
     return this.finished || this.closeRequested || this.endOfStream || this.stream.closing || !this.stream.isOpen;
   }
 
-  private abandonPendingWrites(error: QuectelError): void {
-    for (const abandon of this.pendingWrites) abandon(error);
-    this.pendingWrites.clear();
-  }
-
-  private finish(reason: TransportCloseReason, error?: Error): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.abandonPendingWrites(closedError(this.url, error));
-    const event: TransportCloseEvent = reason === 'error' ? { reason, error } : { reason };
-    this.emit('close', event);
-  }
 }
 
 let nativeBindingPromise: Promise<BindingInterface> | undefined;
@@ -225,10 +209,6 @@ let nativeBindingPromise: Promise<BindingInterface> | undefined;
 function nativeBinding(): Promise<BindingInterface> {
   nativeBindingPromise ??= import('serialport').then(({ SerialPort }) => SerialPort.binding);
   return nativeBindingPromise;
-}
-
-function closedError(url: string, cause?: unknown): QuectelError {
-  return new QuectelError('TRANSPORT_CLOSED', `${url} is closed`, { url }, cause === undefined ? undefined : { cause });
 }
 
 function drainError(url: string, error: Error): QuectelError {

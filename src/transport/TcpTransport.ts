@@ -2,10 +2,10 @@
  * A {@link Transport} over raw TCP (`socket://host:port`), for a module behind a serial server such as ser2net
  * or a remote emulator.
  */
-import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { QuectelError } from '../errors.js';
-import type { Transport, TransportCloseEvent, TransportCloseReason, TransportEvents } from './Transport.js';
+import { closedError, LinkTransport } from './LinkTransport.js';
+import type { Transport } from './Transport.js';
 
 /** How to open a {@link TcpTransport}. */
 export interface TcpTransportOptions {
@@ -26,18 +26,14 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DISCONNECT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
 
 /** A TCP connection as a {@link Transport}, with Nagle off. Open it with {@link TcpTransport.open}. */
-export class TcpTransport extends EventEmitter<TransportEvents> implements Transport {
-  readonly url: string;
+export class TcpTransport extends LinkTransport implements Transport {
   private readonly socket: Socket;
-  private finished = false;
   private closeRequested = false;
   private lastError: Error | undefined;
-  private readonly pendingWrites = new Set<(error: QuectelError) => void>();
 
   private constructor(socket: Socket, url: string) {
-    super();
+    super(url);
     this.socket = socket;
-    this.url = url;
     socket.on('data', (chunk: Buffer) => {
       if (chunk.length === 0) return;
       // net hands out a fresh buffer per read today; copy only if one ever is a view into something shared.
@@ -136,22 +132,6 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
     else this.finish('disconnected', this.lastError);
   }
 
-  private abandonPendingWrites(error: QuectelError): void {
-    for (const abandon of this.pendingWrites) abandon(error);
-    this.pendingWrites.clear();
-  }
-
-  private finish(reason: TransportCloseReason, error?: Error): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.abandonPendingWrites(closedError(this.url, error));
-    const event: TransportCloseEvent = reason === 'error' ? { reason, error } : { reason };
-    this.emit('close', event);
-  }
-}
-
-function closedError(url: string, cause?: unknown): QuectelError {
-  return new QuectelError('TRANSPORT_CLOSED', `${url} is closed`, { url }, cause === undefined ? undefined : { cause });
 }
 
 function isDisconnectError(error: Error): boolean {
