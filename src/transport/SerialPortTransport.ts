@@ -46,7 +46,6 @@ interface SerialErrorFields {
  */
 export class SerialPortTransport extends LinkTransport implements Transport {
   private readonly stream: SerialPortStream;
-  private closeRequested = false;
   private endOfStream = false;
   private lastError: Error | undefined;
 
@@ -104,20 +103,11 @@ export class SerialPortTransport extends LinkTransport implements Transport {
    *   `TRANSPORT_WRITE_FAILED` when the binding fails the write and the port stays open.
    */
   write(data: Uint8Array): Promise<void> {
-    if (!this.isOpen) return Promise.reject(closedError(this.url));
-    if (data.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      // serialport parks writes made while the port is shut until it reopens, which for us is never: settle them at close.
-      const abandon = (error: QuectelError): void => reject(error);
-      this.pendingWrites.add(abandon);
-      this.stream.write(Buffer.from(data), (error) => {
-        if (!this.pendingWrites.delete(abandon)) return;
-        if (!error) resolve();
-        else if (this.isClosing() || (error as SerialErrorFields).canceled === true) reject(closedError(this.url, error));
-        else reject(new QuectelError('TRANSPORT_WRITE_FAILED', `write to ${this.url} failed: ${error.message}`, { url: this.url }, { cause: error }));
-      });
-    });
+    // serialport parks writes made while the port is shut until it reopens, which for us is never: settle them at close.
+    return this.trackedWrite(data, (bytes, done) => this.stream.write(bytes, done),
+      (error) => this.isClosing() || (error as SerialErrorFields).canceled === true);
   }
+
 
   /**
    * Waits until written bytes left the port (`tcdrain`), then changes the line speed of the open port.
@@ -144,21 +134,8 @@ export class SerialPortTransport extends LinkTransport implements Transport {
     });
   }
 
-  /**
-   * Closes the port; resolves once `'close'` was emitted and the binding released the device. Writes not yet
-   * settled reject with `TRANSPORT_CLOSED` (their bytes may or may not have gone out). Closing twice is harmless.
-   */
-  async close(): Promise<void> {
-    if (this.finished) return;
-    const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
-    if (!this.closeRequested) {
-      this.closeRequested = true;
-      // Unconfirmed writes fail now, as TcpTransport's do: once the port is torn down nobody can tell whether
-      // their bytes went out, and writes serialport parked for a reopen would never settle at all.
-      this.abandonPendingWrites(closedError(this.url));
-      this.closeStream();
-    }
-    return closed;
+  protected tearDown(): void {
+    this.closeStream();
   }
 
   private closeStream(): void {

@@ -28,7 +28,6 @@ const DISCONNECT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMED
 /** A TCP connection as a {@link Transport}, with Nagle off. Open it with {@link TcpTransport.open}. */
 export class TcpTransport extends LinkTransport implements Transport {
   private readonly socket: Socket;
-  private closeRequested = false;
   private lastError: Error | undefined;
 
   private constructor(socket: Socket, url: string) {
@@ -95,35 +94,13 @@ export class TcpTransport extends LinkTransport implements Transport {
    *   `TRANSPORT_WRITE_FAILED` for any other socket failure.
    */
   write(data: Uint8Array): Promise<void> {
-    if (!this.isOpen) return Promise.reject(closedError(this.url));
-    if (data.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const abandon = (error: QuectelError): void => reject(error);
-      this.pendingWrites.add(abandon);
-      this.socket.write(Buffer.from(data), (error) => {
-        if (!this.pendingWrites.delete(abandon)) return;
-        if (!error) resolve();
-        else if (this.finished || this.closeRequested || this.socket.destroyed || isDisconnectError(error)) reject(closedError(this.url, error));
-        else reject(new QuectelError('TRANSPORT_WRITE_FAILED', `write to ${this.url} failed: ${error.message}`, { url: this.url }, { cause: error }));
-      });
-    });
+    return this.trackedWrite(data, (bytes, done) => this.socket.write(bytes, done),
+      (error) => this.finished || this.closeRequested || this.socket.destroyed || isDisconnectError(error));
   }
 
-  /**
-   * Closes the connection at once; resolves once `'close'` was emitted. Writes not yet settled reject with
-   * `TRANSPORT_CLOSED` (their bytes may or may not have gone out). Closing twice is harmless.
-   */
-  async close(): Promise<void> {
-    if (this.finished) return;
-    const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
-    if (!this.closeRequested) {
-      this.closeRequested = true;
-      // Unconfirmed writes fail now: once the link is torn down nobody can tell whether their bytes went out
-      // (net even calls back without error for writes a destroy cancelled).
-      this.abandonPendingWrites(closedError(this.url));
-      this.socket.destroy();
-    }
-    return closed;
+
+  protected tearDown(): void {
+    this.socket.destroy();
   }
 
   private onSocketClose(): void {
