@@ -13,6 +13,15 @@ export type QuectelErrorCode =
   | 'TRANSPORT_OPEN_FAILED'
   | 'TRANSPORT_CLOSED'
   | 'TRANSPORT_WRITE_FAILED'
+  // AT engine
+  | 'AT_TIMEOUT'
+  | 'AT_ERROR'
+  | 'AT_CME_ERROR'
+  | 'AT_SEND_FAIL'
+  | 'AT_MODULE_RESET'
+  | 'AT_ABORTED'
+  | 'AT_NO_ANSWER'
+  | 'AT_BAD_REPLY'
   // values that would end up inside an AT command
   | 'INVALID_ARGUMENT'
   // emulator

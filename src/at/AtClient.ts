@@ -1,0 +1,61 @@
+/**
+ * `AtClient`: the AT engine over any transport or URL, for programs and tests that speak AT themselves.
+ *
+ * ```ts
+ * const at = await AtClient.open('emulator:BG96');
+ * await at.send('ATE0');
+ * const { lines } = await at.send('AT+QSSLCFG="sni",1', { expect: ['+QSSLCFG:'] });
+ * await at.close();
+ * ```
+ */
+import { openTransport, type OpenTransportOptions } from '../transport/openTransport.js';
+import type { Transport } from '../transport/Transport.js';
+import { AT_TIMEOUTS, timeoutFor, type AtCommand, type AtReply } from './AtCommand.js';
+import { AtEngine, type AtEngineEvents, type AtEngineOptions } from './AtEngine.js';
+
+/** Options of {@link AtClient.open}: the engine's, the transport's, and a timeout table. */
+export interface AtClientOptions extends AtEngineOptions, OpenTransportOptions {
+  /** Deadlines by command name (`'+QSSLOPEN'`) and a `default`, over {@link AT_TIMEOUTS}. Default: the manuals'. */
+  readonly timeouts?: Readonly<Record<string, number>>;
+}
+
+/** What {@link AtClient.send} takes besides the command line: everything of {@link AtCommand} but the line. */
+export type SendOptions = Omit<AtCommand, 'command'>;
+
+export class AtClient {
+  private readonly timeouts: Readonly<Record<string, number>>;
+
+  private constructor(readonly engine: AtEngine, options: AtClientOptions) {
+    this.timeouts = { ...AT_TIMEOUTS, ...options.timeouts };
+  }
+
+  /**
+   * Opens a URL (`/dev/ttyUSB2?baud=921600`, `socket://host:port`, `emulator:EC25` once the root package is loaded)
+   * or takes an open transport.
+   * @throws QuectelError from the transport: `TRANSPORT_NOT_FOUND`, `TRANSPORT_BUSY`, `TRANSPORT_UNKNOWN_SCHEME`…
+   */
+  static async open(target: string | Transport, options: AtClientOptions = {}): Promise<AtClient> {
+    const transport = typeof target === 'string' ? await openTransport(target, options) : target;
+    return new AtClient(new AtEngine(transport, options), options);
+  }
+
+  /** Sends one command; see {@link AtEngine.send} for the errors. The deadline defaults from the timeout table. */
+  send(command: string, options: SendOptions = {}): Promise<AtReply> {
+    return this.engine.send({ ...options, command, timeoutMs: options.timeoutMs ?? timeoutFor(command, this.timeouts) });
+  }
+
+  /** Subscribes to URCs starting with `prefix`; returns the unsubscribe function. */
+  onUrc(prefix: string, handler: (line: string, data: Uint8Array | undefined) => void): () => void {
+    return this.engine.onUrc(prefix, handler);
+  }
+
+  /** Subscribes to the engine's `reset`, `unknown` and `close` events. */
+  on<K extends 'reset' | 'unknown' | 'close'>(event: K, listener: (...args: AtEngineEvents[K]) => void): this {
+    this.engine.on(event, listener as never);
+    return this;
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
