@@ -4,7 +4,7 @@
  */
 import { QuectelError } from './errors.js';
 import { createEmulatorBinding, MODEL_NAMES, VirtualModule, type ModelName } from './emulator/index.js';
-import { registerTransportScheme, SerialPortTransport, type Transport } from './transport/index.js';
+import { registerTransportScheme, SerialPortTransport, type Transport, type TransportSchemeOpener } from './transport/index.js';
 
 const isModel = (name: string): name is ModelName => (MODEL_NAMES as readonly string[]).includes(name);
 
@@ -14,10 +14,14 @@ const isModel = (name: string): name is ModelName => (MODEL_NAMES as readonly st
  * @returns the function that removes the registration.
  */
 export function registerEmulatorScheme(): () => void {
-  return registerTransportScheme('emulator', async (parsed, options): Promise<Transport> => {
-    const model = parsed.rest.toUpperCase();
-    if (!isModel(model)) {
-      throw new QuectelError('EMULATOR_BAD_MODEL', `unknown model "${parsed.rest}" in ${parsed.url}; known: ${MODEL_NAMES.join(', ')}`);
+  return registerTransportScheme('emulator', openEmulator);
+}
+
+/** One opener for the process, so that registering twice (root and `ussl-bridge/at`) is harmless. */
+const openEmulator: TransportSchemeOpener = async (parsed, options): Promise<Transport> => {
+  const model = parsed.rest.toUpperCase();
+  if (!isModel(model)) {
+    throw new QuectelError('EMULATOR_BAD_MODEL', `unknown model "${parsed.rest}" in ${parsed.url}; known: ${MODEL_NAMES.join(', ')}`);
     }
     const baud = parsed.params.get('baud');
     const pace = baud === undefined ? undefined : Number(baud);
@@ -31,5 +35,4 @@ export function registerEmulatorScheme(): () => void {
     });
     transport.once('close', () => module.dispose());
     return transport;
-  });
-}
+};

@@ -22,6 +22,18 @@ export type QuectelErrorCode =
   | 'AT_ABORTED'
   | 'AT_NO_ANSWER'
   | 'AT_BAD_REPLY'
+  // the connection machine
+  | 'MODEM_NO_PORT'
+  | 'MODEM_NO_ANSWER'
+  | 'MODEM_SIM_MISSING'
+  | 'MODEM_SIM_PIN'
+  | 'MODEM_NOT_REGISTERED'
+  | 'MODEM_REGISTRATION_DENIED'
+  | 'MODEM_PDP_FAILED'
+  | 'MODEM_RESETTING'
+  | 'MODEM_PORT_LOST'
+  | 'MODEM_URC_PORT'
+  | 'MODEM_CLOSED'
   // values that would end up inside an AT command
   | 'INVALID_ARGUMENT'
   // emulator

@@ -1,11 +1,16 @@
 /**
- * `ussl-bridge`: the library. For now the transport layer and its URL opener, with the `emulator:` scheme
- * registered; the AT engine, the modem and the `ussl` API follow.
+ * `ussl-bridge`: the library. The modem (a module brought up and kept up), the AT client, the transports and their
+ * URL opener, with the `emulator:` scheme registered. The QuecPython-shaped `ussl` API follows.
  */
 import { registerEmulatorScheme } from './emulatorScheme.js';
 
 registerEmulatorScheme();
 
+export { Modem } from './modem/Modem.js';
+export type { ModemEvents, ModemTarget, SerialBindingSource } from './modem/Modem.js';
+export type { ApnOptions, ModemOptions, ModuleInfo, UrcPort } from './modem/ModemOptions.js';
+export { AtClient } from './at/index.js';
+export type { AtClientOptions, AtReply, SendOptions, AtTraceEvent } from './at/index.js';
 export { QuectelError, isQuectelError } from './errors.js';
 export type { QuectelErrorCode, QuectelErrorContext } from './errors.js';
 export {

@@ -8,9 +8,11 @@
  *                                                                       └─▶ node:net / node:tls
  */
 import { EventEmitter } from 'node:events';
+import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { lookup } from 'node:dns/promises';
 import { QuectelError } from '../errors.js';
 import { BASIC_COMMANDS, commandTable } from './commands/index.js';
+import { createEmulatorBinding, type EmulatorPort } from './EmulatorBinding.js';
 import { FaultState } from './faults.js';
 import type {
   AtPortName, CommandTable, BootTiming, LatencyProfile, ModuleCore, ModuleState, PayloadRequest, PayloadResult, ResolvedTarget,
@@ -147,6 +149,16 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   write(bytes: Uint8Array): void {
     if (this.gone || this.disposed) return;
     this.inPacer.push(bytes);
+  }
+
+  /** The path its serialport binding answers to: `emulator:<model>`. */
+  get portPath(): string {
+    return `emulator:${this.profile.name}`;
+  }
+
+  /** A serialport binding in front of this module (see {@link createEmulatorBinding}). */
+  createBinding(): BindingInterface<EmulatorPort> {
+    return createEmulatorBinding(this);
   }
 
   /** Whether the port is currently unplugged (see {@link FaultState.unplug}). */

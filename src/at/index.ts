@@ -1,0 +1,12 @@
+/**
+ * `ussl-bridge/at`: the AT engine on its own, for programs and tests that speak AT themselves.
+ */
+export { AtClient } from './AtClient.js';
+export type { AtClientOptions, SendOptions } from './AtClient.js';
+export { AtEngine } from './AtEngine.js';
+export type { AtEngineEvents, AtEngineOptions, AtTraceEvent } from './AtEngine.js';
+export { AT_TIMEOUTS, timeoutFor } from './AtCommand.js';
+export type { AtCommand, AtReply } from './AtCommand.js';
+export { AtFramer } from './AtFramer.js';
+export type { AtFrame, FramerHooks, FramerMode } from './AtFramer.js';
+export { classifyLine, finalKind, RESET_LINES, URC_PREFIXES } from './classifyLine.js';

@@ -1,0 +1,55 @@
+/**
+ * Options of a {@link Modem} and what it learns about the module.
+ */
+import type { AtClientOptions } from '../at/AtClient.js';
+
+/** The AT port that `AT+QURCCFG="urcport"` can route URCs to (§1.3). */
+export type UrcPort = 'usbat' | 'usbmodem' | 'uart1';
+
+/** The access point for `AT+QICSGP`. */
+export interface ApnOptions {
+  readonly apn: string;
+  /** Default: empty. */
+  readonly user?: string;
+  /** Default: empty. */
+  readonly password?: string;
+  /** 0 none, 1 PAP, 2 CHAP, 3 PAP or CHAP. Default: 0. */
+  readonly auth?: 0 | 1 | 2 | 3;
+}
+
+export interface ModemOptions {
+  /** Set with `AT+QICSGP` before activation. Default: the module's stored setting. */
+  readonly apn?: ApnOptions;
+  /** PDP context to activate. Default: 1. */
+  readonly pdpContext?: number;
+  /** Where URCs must go; when set, a module routing them elsewhere is set right. Default: only read and reported. */
+  readonly urcPort?: UrcPort;
+  /** How long the module may take to answer `AT` after the port opened or it restarted. Default: 10000 ms. */
+  readonly syncTimeoutMs?: number;
+  /** SIM readiness deadline. Default: 20000 ms (§7.1). */
+  readonly simTimeoutMs?: number;
+  /** Registration deadline. Default: 90000 ms (§7.1). */
+  readonly registrationTimeoutMs?: number;
+  /** Pause between registration polls. Default: 1000 ms. */
+  readonly registrationPollMs?: number;
+  /** Reopening a vanished port: first delay, cap and attempts (exponential backoff). Default: 200 ms, 5000 ms, 10. */
+  readonly reconnect?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number; readonly maxAttempts?: number };
+  /** Restarts tolerated while coming up before giving up with `MODEM_RESETTING`. Default: 3. */
+  readonly maxResets?: number;
+  /** Options of the AT client: timeouts, trace. Default: the manuals' timeouts, no trace. */
+  readonly at?: AtClientOptions;
+}
+
+/** What identification found. */
+export interface ModuleInfo {
+  /** `Quectel`, or `Quectel_Ltd` on NB-IoT modules. */
+  readonly manufacturer: string;
+  readonly model: string;
+  readonly revision: string;
+  /** `AT+QGMR`. */
+  readonly firmware: string;
+  /** Whether the module has the BG96-style SSL command set (`AT+QSSLCFG=?` starts with sslversion). */
+  readonly ssl: boolean;
+  /** The `AT+QSSLCFG` parameters this firmware lists, in order. */
+  readonly sslParams: readonly string[];
+}

@@ -1,0 +1,137 @@
+/**
+ * The connection machine driving a virtual module: bring-up, each clear failure, and recovery from a restart and
+ * from a vanished port. Timeouts are shortened through the options.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { VirtualModule, type VirtualModuleOptions } from '../../src/emulator/index.js';
+import { isQuectelError, type QuectelErrorCode } from '../../src/errors.js';
+import { Modem } from '../../src/modem/Modem.js';
+import type { ModemOptions } from '../../src/modem/ModemOptions.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function virtual(options: VirtualModuleOptions = {}): VirtualModule {
+  const m = new VirtualModule(options);
+  cleanups.push(() => m.dispose());
+  return m;
+}
+
+const FAST: ModemOptions = {
+  syncTimeoutMs: 2000, simTimeoutMs: 300, registrationTimeoutMs: 400, registrationPollMs: 50,
+  reconnect: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 20 },
+};
+
+async function open(m: VirtualModule, options: ModemOptions = {}): Promise<Modem> {
+  const modem = await Modem.open(m, { ...FAST, ...options });
+  cleanups.push(() => modem.close());
+  return modem;
+}
+
+const code = (c: QuectelErrorCode) => (e: unknown) => isQuectelError(e, c);
+
+describe('bring-up', () => {
+  test('opens, syncs, identifies, registers, activates PDP; states are observable', async () => {
+    const m = virtual({ model: 'EC25' });
+    const states: string[] = [];
+    const modem = await Modem.open(m, { ...FAST, apn: { apn: 'internet' } });
+    cleanups.push(() => modem.close());
+    modem.on('state', (s) => states.push(s));
+    expect(modem.state).toBe('connected.ready');
+    expect(modem.info).toMatchObject({ model: 'EC25', revision: 'EC25EFAR06A17M4G', ssl: true });
+    expect(modem.info.sslParams).toContain('sni');
+    expect(modem.ip).toBe('10.7.157.1');
+    expect(modem.urcPort).toBe('usbat');
+    expect((await modem.send('AT+QICSGP=1', { expect: ['+QICSGP:'] })).lines[0]).toBe('+QICSGP: 1,"internet","","",0');
+  });
+
+  test('BC25 comes up but is identified as having no SSL', async () => {
+    const modem = await open(virtual({ model: 'BC25' }), {}).catch((e: unknown) => e);
+    // BC25 has no AT+QIACT either: the machine says so with a PDP failure, not a hang.
+    expect(isQuectelError(modem, 'MODEM_PDP_FAILED')).toBe(true);
+  });
+
+  test('an SSL context in use is re-applied after a restart (restore hook)', async () => {
+    const m = virtual({ model: 'EC25', boot: { rebootSilenceMs: 50 } });
+    const modem = await open(m);
+    modem.onRestore(async (at) => {
+      await at.send('AT+QSSLCFG="sni",1,1');
+    });
+    await modem.send('AT+QSSLCFG="sni",1,1');
+    let lost = 0;
+    modem.on('socketsLost', () => lost++);
+    await modem.send('AT+CFUN=1,1');
+    await new Promise((r) => setTimeout(r, 30));
+    await modem.whenReady(5000);
+    expect(lost).toBeGreaterThan(0);
+    expect((await modem.send('AT+QSSLCFG="sni",1', { expect: ['+QSSLCFG:'] })).lines[0]).toBe('+QSSLCFG: "sni",1,1');
+  });
+});
+
+describe('clear failures, never a hang', () => {
+  test('no such port', async () => {
+    await expect(Modem.open('/dev/ttyNOPE-ussl', FAST)).rejects.toSatisfy(code('TRANSPORT_NOT_FOUND'));
+  });
+  test('no answer', async () => {
+    const m = virtual();
+    m.faults.dropResponse(/^AT/);
+    for (let i = 0; i < 50; i++) m.faults.dropResponse();
+    await expect(Modem.open(m, { ...FAST, syncTimeoutMs: 300 })).rejects.toSatisfy(code('MODEM_NO_ANSWER'));
+  });
+  test('SIM missing', async () => {
+    await expect(Modem.open(virtual({ sim: 'absent' }), FAST)).rejects.toSatisfy(code('MODEM_SIM_MISSING'));
+  });
+  test('SIM PIN', async () => {
+    await expect(Modem.open(virtual({ sim: 'PIN' }), FAST)).rejects.toSatisfy(code('MODEM_SIM_PIN'));
+  });
+  test('not registered within the deadline', async () => {
+    await expect(Modem.open(virtual({ registration: { afterMs: 60_000 } }), FAST)).rejects.toSatisfy(code('MODEM_NOT_REGISTERED'));
+  });
+  test('registration denied', async () => {
+    await expect(Modem.open(virtual({ registration: { stat: 3 } }), FAST)).rejects.toSatisfy(code('MODEM_REGISTRATION_DENIED'));
+  });
+  test('PDP activation failed', async () => {
+    const m = virtual();
+    m.faults.urcAfterEcho('+QIURC: "pdpdeact",1', 'AT+QIACT=');
+    m.faults.dropResponse('AT+QIACT=1');
+    await expect(Modem.open(m, { ...FAST, at: { timeouts: { '+QIACT': 200 } } })).rejects.toSatisfy(code('MODEM_PDP_FAILED'));
+  });
+  test('an APN with a quote never reaches the module', async () => {
+    const m = virtual();
+    const seen: string[] = [];
+    m.on('command', (l) => seen.push(l));
+    await expect(Modem.open(m, { ...FAST, apn: { apn: 'x","y' } })).rejects.toSatisfy(code('INVALID_ARGUMENT'));
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('recovery', () => {
+  test('unplug and replug: the machine reconnects to the same path and is ready again', async () => {
+    const m = virtual({ model: 'BG96' });
+    const modem = await open(m);
+    const states: string[] = [];
+    modem.on('state', (s) => states.push(s));
+    m.faults.unplug();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(states).toContain('reconnecting');
+    m.faults.replug();
+    await modem.whenReady(5000);
+    expect((await modem.send('AT+CGMM')).lines).toEqual(['BG96']);
+  });
+
+  test('leftover SSL and TCP ids from an earlier host process are closed at start', async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const port = (server.address() as { port: number }).port;
+    const m = virtual({ model: 'BG96' });
+    const first = await open(m);
+    await first.send(`AT+QIOPEN=1,4,"TCP","127.0.0.1",${port},0,0`, { lateResult: { prefix: '+QIOPEN: 4,', timeoutMs: 2000 } });
+    await first.close(); // the host process "dies" with id 4 open
+    const second = await open(m);
+    expect((await second.send('AT+QISTATE', { expect: ['+QISTATE:'] })).lines).toEqual([]);
+  });
+});
