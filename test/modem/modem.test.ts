@@ -70,6 +70,31 @@ describe('bring-up', () => {
   });
 });
 
+describe('URC routing (§1.3)', () => {
+  async function misrouted(): Promise<VirtualModule> {
+    const m = virtual({ model: 'EG800K', atPort: 'usbat' });
+    const { RawAtSession, linkOf } = await import('../../src/emulator/index.js');
+    const raw = new RawAtSession(linkOf(m));
+    await raw.waitUrc(/^RDY$/);
+    expect((await raw.send('AT+QURCCFG="urcport","usbmodem"')).final).toBe('OK');
+    m.removeAllListeners('output');
+    return m;
+  }
+
+  test('URCs sent to another port are reported', async () => {
+    const modem = await open(await misrouted());
+    expect(modem.urcPort).toBe('usbmodem');
+  });
+
+  test('with urcPort in the options they are set right, and URCs arrive', async () => {
+    const modem = await open(await misrouted(), { urcPort: 'usbat' });
+    expect(modem.urcPort).toBe('usbat');
+    const dns = new Promise<string>((r) => modem.at.onUrc('+QIURC: "dnsgip"', (l) => r(l)));
+    await modem.send('AT+QIDNSGIP=1,"localhost"');
+    expect(await dns).toMatch(/^\+QIURC: "dnsgip",0,/);
+  });
+});
+
 describe('clear failures, never a hang', () => {
   test('no such port', async () => {
     await expect(Modem.open('/dev/ttyNOPE-ussl', FAST)).rejects.toSatisfy(code('TRANSPORT_NOT_FOUND'));
