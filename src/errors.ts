@@ -38,7 +38,10 @@ export type QuectelErrorCode =
   | 'INVALID_ARGUMENT'
   // emulator
   | 'EMULATOR_BAD_MODEL'
-  | 'EMULATOR_SERVE_FAILED';
+  | 'EMULATOR_SERVE_FAILED'
+  // scripted port (tests)
+  | 'SCRIPT_MISMATCH'
+  | 'SCRIPT_INCOMPLETE';
 
 /** Extra facts about an error: the command, the URL, the raw lines. Never key material or payload bytes. */
 export type QuectelErrorContext = Readonly<Record<string, string | number | boolean | undefined>>;

@@ -71,6 +71,9 @@ interface LateWaiter {
   readonly timer: NodeJS.Timeout;
 }
 
+/** How long after `RDY` an `APP RDY` still belongs to the same boot. */
+const BOOT_WINDOW_MS = 30_000;
+
 /** The file download trailer (§6.6): `+QFDWL: <size>,<checksum>`. */
 const QFDWL_TRAILER = /\r\n\+QFDWL: (\d+),([0-9A-Fa-f]+)\r\n/;
 
@@ -82,6 +85,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private fence: { sawReply: boolean; done: (ok: boolean) => void } | undefined;
   private needsFence = false;
   private closed = false;
+  /** When the last `RDY` came: an `APP RDY` soon after it is the same boot going on, not another restart. */
+  private lastRdyAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly transport: Transport, private readonly options: AtEngineOptions = {}) {
     super();
@@ -260,6 +265,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       return;
     }
     const kind = classifyLine(line, cmd, this.options.urcPrefixes ?? URC_PREFIXES);
+    // T08: `APP RDY` follows `RDY` within seconds and may land inside the first command's reply.
+    if (line === 'APP RDY' && performance.now() - this.lastRdyAt < BOOT_WINDOW_MS) return this.emitUrc(line, undefined);
     if (kind === 'reset') return this.onReset(line);
     if (kind === 'urc') return this.emitUrc(line, undefined);
     if (kind === 'unknown' || !active || !cmd) return void this.emit('unknown', line);
@@ -340,8 +347,13 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   }
 
   private onReset(line: string): void {
+    if (line === 'RDY') this.lastRdyAt = performance.now();
     const active = this.active;
-    if (active) this.finish(active, this.error('AT_MODULE_RESET', active.job.cmd, `the module restarted (${line})`));
+    if (active) {
+      // Its answer may still come (T08: `RDY` glued before the reply to a command written at boot): fence it off.
+      this.needsFence = true;
+      this.finish(active, this.error('AT_MODULE_RESET', active.job.cmd, `the module restarted (${line})`));
+    }
     for (const w of this.late) {
       clearTimeout(w.timer);
       w.job.reject(this.error('AT_MODULE_RESET', w.job.cmd, `the module restarted (${line})`));

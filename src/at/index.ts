@@ -10,3 +10,5 @@ export type { AtCommand, AtReply } from './AtCommand.js';
 export { AtFramer } from './AtFramer.js';
 export type { AtFrame, FramerHooks, FramerMode } from './AtFramer.js';
 export { classifyLine, finalKind, RESET_LINES, URC_PREFIXES } from './classifyLine.js';
+export { DEFAULT_DONE_TIMEOUT_MS, ScriptedPort } from './ScriptedPort.js';
+export type { ScriptBytes, ScriptChunking, ScriptedPortOptions, ScriptReply, ScriptReplyPart, ScriptStep } from './ScriptedPort.js';

@@ -134,7 +134,8 @@ export const connectionMachine = setup({
         ],
         MODULE_RESET: [
           { guard: 'tooManyResets', target: 'failed', actions: assign({ failure: () => new ModemFailure('resetting', 'the module keeps restarting') }) },
-          { target: '.recovering', actions: [assign({ resets: ({ context }) => context.resets + 1 }), 'socketsLost'] },
+          // POWERED DOWN announces the RDY that follows: one restart, counted once.
+          { target: '.recovering', actions: [assign({ resets: ({ context, event }) => context.resets + (event.line.includes('POWER') ? 0 : 1) }), 'socketsLost'] },
         ],
       },
       initial: 'syncing',
