@@ -1,7 +1,8 @@
 /**
- * `ussl-bridge demo`: a virtual module behind the whole serialport stream stack, doing real TLS to a server on
- * loopback: boot, identify, upload the CA through AT+QFUPL (size and checksum verified), configure an SSL context,
- * open, send, receive, close. Payloads and file contents are shown as sizes only.
+ * `ussl-bridge demo`: a virtual module brought up by the library's Modem (connection machine, AT engine) through
+ * the serialport stack, then real TLS to a server on loopback: upload the CA through AT+QFUPL (size and checksum
+ * verified), configure an SSL context from the capabilities the module lists, open, send, receive, close. The AT
+ * trace is printed as it happens; payloads and file contents appear as sizes only.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -9,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
 import { promisify } from 'node:util';
-import { SerialPortStream } from '@serialport/stream';
-import { createEmulatorBinding, RawAtSession, VirtualModule, type ModelName } from '../emulator/index.js';
+import type { AtTraceEvent } from '../at/AtEngine.js';
+import { VirtualModule, type ModelName } from '../emulator/index.js';
+import { Modem } from '../modem/Modem.js';
 import { formatChecksum, quectelChecksum } from '../protocol/checksum.js';
 
 const DEMO_HOST = 'demo.ussl.test';
@@ -27,7 +29,8 @@ async function demoCertificate(): Promise<{ cert: string; key: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'ussl-demo-'));
   try {
     // RSA, because the BG96 suites (0XFFFF there means its 13) all authenticate with RSA.
-    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', `/CN=${DEMO_HOST}`,
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', `/CN=${DEMO_HOST}`,
       '-addext', `subjectAltName=DNS:${DEMO_HOST}`]);
     return { cert: await readFile(join(dir, 'cert.pem'), 'utf8'), key: await readFile(join(dir, 'key.pem'), 'utf8') };
   } catch (e) {
@@ -35,6 +38,14 @@ async function demoCertificate(): Promise<{ cert: string; key: string }> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function traceLine(t0: number, e: AtTraceEvent): string {
+  const ms = `${(e.at - t0).toFixed(1).padStart(7)} ms`;
+  const arrow = e.dir === 'out' ? '→' : '←';
+  if (e.kind === 'payload') return `${ms} ${arrow} [${e.length} bytes, redacted]`;
+  if (e.kind === 'data') return `${ms} ${arrow} ${e.text ?? ''} [${e.length} bytes, redacted]`;
+  return `${ms} ${arrow} ${e.text ?? ''}`;
 }
 
 /** Runs the demonstration; resolves when everything is closed again. */
@@ -50,51 +61,38 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const module = new VirtualModule({ model, hosts: { [DEMO_HOST]: `127.0.0.1:${port}` } });
-  const serial = new SerialPortStream({ binding: createEmulatorBinding(module), path: `emulator:${model}`, baudRate: 115_200 });
-  const at = new RawAtSession({ write: (b) => serial.write(b), onData: (l) => serial.on('data', l) });
   const t0 = performance.now();
-  const step = async (command: string, payload?: Uint8Array, shown?: string) => {
-    const t = performance.now();
-    const r = await at.send(command, payload);
-    const info = r.lines.slice(0, -1).filter((l) => !/^\+QSSLRECV/.test(l)).join(' | ');
-    print(`  ${command.padEnd(44)} ${r.final.padEnd(8)} ${(performance.now() - t).toFixed(1).padStart(6)} ms` +
-      `${info ? `  ${info}` : ''}${shown ? `  [${shown}]` : ''}`);
-    if (r.final !== 'OK' && r.final !== 'SEND OK') throw new Error(`${command} answered ${r.final}`);
-    return r;
-  };
+  print(`ussl-bridge demo: a virtual ${model} behind serialport, real TLS to ${DEMO_HOST} (127.0.0.1:${port})`);
+  const modem = await Modem.open(module, { apn: { apn: 'internet' }, at: { trace: (e) => print(traceLine(t0, e)) } }).catch(async (e: unknown) => {
+    module.dispose();
+    await new Promise<void>((r) => server.close(() => r()));
+    throw e;
+  });
   try {
-    print(`ussl-bridge demo: a virtual ${model} behind serialport, real TLS to ${DEMO_HOST} (127.0.0.1:${port})`);
-    await at.waitUrc(/^RDY$/);
-    print('  <- RDY (boot banner)');
-    for (const c of ['ATE0', 'AT+CMEE=1', 'ATI', 'AT+CPIN?', 'AT+CEREG?', 'AT+QICSGP=1,1,"internet","","",1', 'AT+QIACT=1', 'AT+QIACT?']) {
-      await step(c);
-    }
+    print(`-- ready: ${modem.info.model} ${modem.info.firmware}, address ${modem.ip}, URCs on ${modem.urcPort ?? 'the only port'}`);
     const ca = Buffer.from(cert);
-    await at.send('AT+QFDEL="demo_ca.pem"');
-    const up = await step(`AT+QFUPL="demo_ca.pem",${ca.length},10`, ca, `${ca.length} bytes of certificate`);
+    await modem.send('AT+QFDEL="demo_ca.pem"').catch(() => undefined);
+    const up = await modem.send(`AT+QFUPL="demo_ca.pem",${ca.length},10`, { payload: ca, payloadAfter: 'connect', expect: ['+QFUPL:'] });
     const expected = `+QFUPL: ${ca.length},${formatChecksum(quectelChecksum(ca))}`;
     if (up.lines[0] !== expected) throw new Error(`upload check failed: ${up.lines[0]} instead of ${expected}`);
-    print(`  checksum verified: ${expected}`);
-    // Capability detection (§8.2): the test form lists the parameters this firmware has; BG96 V1.0 has no sni.
-    const caps = await at.send('AT+QSSLCFG=?');
-    const params = caps.lines.map((l) => /^\+QSSLCFG: "(\w+)"/.exec(l)?.[1]).filter((p): p is string => p !== undefined);
-    print(`  AT+QSSLCFG=?  lists ${params.length} parameters${params.includes('sni') ? '' : ' (no sni: the server gets no SNI)'}`);
+    print(`-- checksum verified: ${expected}`);
+    // Capability detection (§8.2): BG96 V1.0 firmware has no sni.
     const settings = ['"sslversion",1,4', '"ciphersuite",1,0XFFFF', '"seclevel",1,1', '"cacert",1,"demo_ca.pem"'];
-    if (params.includes('sni')) settings.push('"sni",1,1');
-    for (const c of settings) await step(`AT+QSSLCFG=${c}`);
-    await step(`AT+QSSLOPEN=1,1,0,"${DEMO_HOST}",443,0`);
-    const opened = await at.waitUrc(/^\+QSSLOPEN: 0,/);
-    print(`  <- ${opened}`);
-    if (opened !== '+QSSLOPEN: 0,0') throw new Error(`the TLS open failed: ${opened}`);
+    if (modem.info.sslParams.includes('sni')) settings.push('"sni",1,1');
+    else print('-- this firmware has no sni parameter: the server gets no SNI');
+    for (const s of settings) await modem.send(`AT+QSSLCFG=${s}`);
+    const opened = await modem.send(`AT+QSSLOPEN=1,1,0,"${DEMO_HOST}",443,0`, { lateResult: { prefix: '+QSSLOPEN: 0,', timeoutMs: 30_000 } });
+    if (opened.late !== '+QSSLOPEN: 0,0') throw new Error(`the TLS open failed: ${opened.late}`);
+    const recv = new Promise<void>((resolve) => modem.at.onUrc('+QSSLURC: "recv",0', () => resolve()));
     const request = Buffer.from(`GET / HTTP/1.0\r\nHost: ${DEMO_HOST}\r\n\r\n`);
-    await step(`AT+QSSLSEND=0,${request.length}`, request, `${request.length} bytes of payload`);
-    print(`  <- ${await at.waitUrc(/^\+QSSLURC: "recv",0$/)}`);
-    const r = await step('AT+QSSLRECV=0,1500', undefined, 'payload redacted');
-    print(`  received ${r.data.length} bytes; status line: ${r.data.toString('latin1').split('\r\n')[0]}`);
-    await step('AT+QSSLCLOSE=0');
-    print(`done in ${(performance.now() - t0).toFixed(0)} ms`);
+    await modem.send(`AT+QSSLSEND=0,${request.length}`, { payload: request });
+    await recv;
+    const r = await modem.send('AT+QSSLRECV=0,1500', { dataPrefix: '+QSSLRECV:', expect: ['+QSSLRECV:'] });
+    print(`-- received ${r.data.length} bytes; status line: ${Buffer.from(r.data).toString('latin1').split('\r\n')[0]}`);
+    await modem.send('AT+QSSLCLOSE=0');
+    print(`-- done in ${(performance.now() - t0).toFixed(0)} ms`);
   } finally {
-    await new Promise<void>((r) => (serial.isOpen ? serial.close(() => r()) : r()));
+    await modem.close();
     module.dispose();
     await new Promise<void>((r) => server.close(() => r()));
   }

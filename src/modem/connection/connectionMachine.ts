@@ -49,13 +49,13 @@ function deadlineMs(step: StepName, o: ModemOptions): number {
   return 120_000;
 }
 
-const runStep = fromPromise<unknown, { step: StepName; context: ConnectionContext }>(async ({ input: { step, context } }) => {
-  const at = context.client!;
+const runStep = fromPromise<unknown, { step: StepName; context: ConnectionContext }>(async ({ input: { step, context }, signal }) => {
   const o = context.options;
+  const c = { at: context.client!, options: o, signal };
   const work: Promise<unknown> = {
-    sync: () => sync(at, o), identify: () => identify(at), checkUrcPort: () => checkUrcPort(at, o),
-    checkSim: () => checkSim(at, o), awaitRegistration: () => awaitRegistration(at, o), activatePdp: () => activatePdp(at, o),
-    reclaimSockets: () => reclaimSockets(at, context.info!), restore: () => context.restore(at),
+    sync: () => sync(c), identify: () => identify(c), checkUrcPort: () => checkUrcPort(c),
+    checkSim: () => checkSim(c), awaitRegistration: () => awaitRegistration(c), activatePdp: () => activatePdp(c),
+    reclaimSockets: () => reclaimSockets(c, context.info!), restore: () => context.restore(c.at),
   }[step]();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {

@@ -3,7 +3,8 @@
  * (lessons.md §10.13: the statechart keeps the lifecycle, the AT path stays plain code). Each step has its own
  * deadline and fails with a typed {@link ModemFailure}.
  */
-import type { AtClient } from '../../at/AtClient.js';
+import type { AtClient, SendOptions } from '../../at/AtClient.js';
+import type { AtReply } from '../../at/AtCommand.js';
 import { isQuectelError, QuectelError, type QuectelErrorCode } from '../../errors.js';
 import type { ModemOptions, ModuleInfo, UrcPort } from '../ModemOptions.js';
 
@@ -25,35 +26,61 @@ export class ModemFailure extends QuectelError {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** What a step works with. `signal` aborts when the machine leaves the step's state: no step outlives its state. */
+export interface StepContext {
+  readonly at: AtClient;
+  readonly options: ModemOptions;
+  readonly signal: AbortSignal;
+}
+
+/** Sends with the step's signal, so an abandoned step stops sending. */
+function send(c: StepContext, command: string, options: Omit<SendOptions, 'signal'> = {}): Promise<AtReply> {
+  return c.at.send(command, { ...options, signal: c.signal });
+}
+
+function sleep(c: StepContext, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (c.signal.aborted) return reject(c.signal.reason);
+    const t = setTimeout(() => {
+      c.signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(c.signal.reason);
+    };
+    c.signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /** `AT` until it answers (the module may still be booting), then echo off and numeric errors. */
-export async function sync(at: AtClient, options: ModemOptions): Promise<void> {
+export async function sync(c: StepContext): Promise<void> {
+  const { options } = c;
   const deadline = Date.now() + (options.syncTimeoutMs ?? 10_000);
   for (;;) {
     try {
-      await at.send('AT', { timeoutMs: 500 });
+      await send(c, 'AT', { timeoutMs: 500 });
       break;
     } catch (e) {
       if (isQuectelError(e, 'TRANSPORT_CLOSED')) throw new ModemFailure('port-lost', 'the port closed while syncing', e);
       if (Date.now() > deadline) throw new ModemFailure('no-answer', `no answer to AT within ${options.syncTimeoutMs ?? 10_000} ms`, e);
-      await sleep(100);
+      await sleep(c, 100);
     }
   }
-  await at.send('ATE0');
-  await at.send('AT+CMEE=1');
+  await send(c, 'ATE0');
+  await send(c, 'AT+CMEE=1');
 }
 
 /** Model, firmware and SSL capability (§8.2): `ATI`, `AT+QGMR`, `AT+QSSLCFG=?`. */
-export async function identify(at: AtClient): Promise<ModuleInfo> {
-  const ati = (await at.send('ATI')).lines;
+export async function identify(c: StepContext): Promise<ModuleInfo> {
+  const ati = (await send(c, 'ATI')).lines;
   const nbIot = ati[0] === 'Quectel_Ltd' || /^(Quectel_)?BC/.test(ati[1] ?? '');
   const model = (ati[1] ?? '').replace(/^Quectel_/, '');
   const revision = ati.find((l) => l.startsWith('Revision:'))?.slice('Revision:'.length).trim() ?? '';
-  const firmware = (await at.send('AT+QGMR').catch(() => ({ lines: [revision] }))).lines[0] ?? revision;
+  const firmware = (await send(c, 'AT+QGMR').catch(() => ({ lines: [revision] }))).lines[0] ?? revision;
   let sslParams: string[] = [];
   if (!nbIot) {
-    const caps = await at.send('AT+QSSLCFG=?', { expect: ['+QSSLCFG:'] }).catch(() => undefined);
+    const caps = await send(c, 'AT+QSSLCFG=?', { expect: ['+QSSLCFG:'] }).catch(() => undefined);
     sslParams = (caps?.lines ?? []).map((l) => /^\+QSSLCFG: "(\w+)"/.exec(l)?.[1]).filter((p): p is string => p !== undefined);
   }
   // The BG96-style SSL set starts with sslversion (§8.2); NB-IoT modules have another dialect or none.
@@ -65,23 +92,25 @@ export async function identify(at: AtClient): Promise<ModuleInfo> {
  * Reads where URCs go (`AT+QURCCFG="urcport"`, §1.3) and, when the options name a port, sets it.
  * @returns the port URCs go to, or `undefined` where the module has no such setting.
  */
-export async function checkUrcPort(at: AtClient, options: ModemOptions): Promise<UrcPort | undefined> {
-  const r = await at.send('AT+QURCCFG="urcport"', { expect: ['+QURCCFG:'] }).catch(() => undefined);
+export async function checkUrcPort(c: StepContext): Promise<UrcPort | undefined> {
+  const { options } = c;
+  const r = await send(c, 'AT+QURCCFG="urcport"', { expect: ['+QURCCFG:'] }).catch(() => undefined);
   const current = /"urcport","(\w+)"/.exec(r?.lines[0] ?? '')?.[1] as UrcPort | undefined;
   const wanted = options.urcPort;
   if (wanted === undefined || current === undefined || current === wanted) return current;
-  await at.send(`AT+QURCCFG="urcport","${wanted}"`).catch((e: unknown) => {
+  await send(c, `AT+QURCCFG="urcport","${wanted}"`).catch((e: unknown) => {
     throw new ModemFailure('urc-port', `URCs go to ${current} and the module refused to send them to ${wanted}`, e);
   });
   return wanted;
 }
 
 /** `AT+CPIN?` until READY (the SIM can be busy right after boot), within the SIM deadline (§7.1: 20 s). */
-export async function checkSim(at: AtClient, options: ModemOptions): Promise<void> {
+export async function checkSim(c: StepContext): Promise<void> {
+  const { options } = c;
   const deadline = Date.now() + (options.simTimeoutMs ?? 20_000);
   for (;;) {
     try {
-      const line = (await at.send('AT+CPIN?', { expect: ['+CPIN:'] })).lines[0] ?? '';
+      const line = (await send(c, 'AT+CPIN?', { expect: ['+CPIN:'] })).lines[0] ?? '';
       if (line === '+CPIN: READY') return;
       throw new ModemFailure('sim-pin', `the SIM needs a PIN (${line})`);
     } catch (e) {
@@ -90,7 +119,7 @@ export async function checkSim(at: AtClient, options: ModemOptions): Promise<voi
       if (cme === 10) throw new ModemFailure('sim-missing', 'no SIM card (+CME ERROR: 10)', e);
       if (cme === 11) throw new ModemFailure('sim-pin', 'the SIM needs a PIN (+CME ERROR: 11)', e);
       if (Date.now() > deadline) throw new ModemFailure('sim-missing', 'the SIM did not become ready', e);
-      await sleep(500);
+      await sleep(c, 500);
     }
   }
 }
@@ -98,13 +127,14 @@ export async function checkSim(at: AtClient, options: ModemOptions): Promise<voi
 const REG_COMMANDS = ['AT+CEREG?', 'AT+CREG?', 'AT+CGREG?'] as const;
 
 /** Polls CEREG/CREG/CGREG until one says registered (1 home, 5 roaming), within the registration deadline. */
-export async function awaitRegistration(at: AtClient, options: ModemOptions): Promise<number> {
+export async function awaitRegistration(c: StepContext): Promise<number> {
+  const { options } = c;
   const deadline = Date.now() + (options.registrationTimeoutMs ?? 90_000);
   for (;;) {
     let denied = false;
     for (const cmd of REG_COMMANDS) {
       const prefix = cmd.slice(2, -1);
-      const r = await at.send(cmd, { expect: [`${prefix}:`] }).catch(() => undefined);
+      const r = await send(c, cmd, { expect: [`${prefix}:`] }).catch(() => undefined);
       const stat = Number(/:\s*\d+,(\d+)/.exec(r?.lines[0] ?? '')?.[1]);
       if (stat === 1 || stat === 5) return stat;
       if (stat === 3) denied = true;
@@ -113,21 +143,22 @@ export async function awaitRegistration(at: AtClient, options: ModemOptions): Pr
       throw denied ? new ModemFailure('registration-denied', 'the network denied registration')
         : new ModemFailure('not-registered', `not registered within ${options.registrationTimeoutMs ?? 90_000} ms`);
     }
-    await sleep(options.registrationPollMs ?? 1000);
+    await sleep(c, options.registrationPollMs ?? 1000);
   }
 }
 
 /** Configures the PDP context with the APN of the options and activates it unless it already is (§7.1). */
-export async function activatePdp(at: AtClient, options: ModemOptions): Promise<string> {
+export async function activatePdp(c: StepContext): Promise<string> {
+  const { options } = c;
   const ctx = options.pdpContext ?? 1;
   try {
     if (options.apn !== undefined) {
       const { apn, user = '', password = '', auth = 0 } = options.apn;
-      await at.send(`AT+QICSGP=${ctx},1,"${apn}","${user}","${password}",${auth}`);
+      await send(c, `AT+QICSGP=${ctx},1,"${apn}","${user}","${password}",${auth}`);
     }
-    const active = (await at.send('AT+QIACT?', { expect: ['+QIACT:'] })).lines.find((l) => l.startsWith(`+QIACT: ${ctx},`));
-    if (!active) await at.send(`AT+QIACT=${ctx}`, { qiErrorDetail: true });
-    const again = (await at.send('AT+QIACT?', { expect: ['+QIACT:'] })).lines.find((l) => l.startsWith(`+QIACT: ${ctx},`));
+    const active = (await send(c, 'AT+QIACT?', { expect: ['+QIACT:'] })).lines.find((l) => l.startsWith(`+QIACT: ${ctx},`));
+    if (!active) await send(c, `AT+QIACT=${ctx}`, { qiErrorDetail: true });
+    const again = (await send(c, 'AT+QIACT?', { expect: ['+QIACT:'] })).lines.find((l) => l.startsWith(`+QIACT: ${ctx},`));
     const ip = /"([^"]+)"/.exec(again ?? '')?.[1];
     if (!ip) throw new Error(`context ${ctx} is not active after AT+QIACT`);
     return ip;
@@ -137,17 +168,17 @@ export async function activatePdp(at: AtClient, options: ModemOptions): Promise<
 }
 
 /** Closes SSL and TCP client ids an earlier host process left open (lessons.md §10.11). */
-export async function reclaimSockets(at: AtClient, info: ModuleInfo): Promise<number[]> {
+export async function reclaimSockets(c: StepContext, info: ModuleInfo): Promise<number[]> {
   const closed: number[] = [];
   for (const [query, close, prefix] of [
     ['AT+QSSLSTATE', 'AT+QSSLCLOSE', '+QSSLSTATE:'], ['AT+QISTATE', 'AT+QICLOSE', '+QISTATE:'],
   ] as const) {
     if (prefix === '+QSSLSTATE:' && !info.ssl) continue;
-    const r = await at.send(query, { expect: [prefix] }).catch(() => undefined);
+    const r = await send(c, query, { expect: [prefix] }).catch(() => undefined);
     for (const line of r?.lines ?? []) {
       const id = Number(/:\s*(\d+),/.exec(line)?.[1]);
       if (Number.isInteger(id)) {
-        await at.send(`${close}=${id},0`).catch(() => undefined);
+        await send(c, `${close}=${id},0`).catch(() => undefined);
         closed.push(id);
       }
     }
