@@ -71,6 +71,14 @@ interface LateWaiter {
   readonly timer: NodeJS.Timeout;
 }
 
+/** Queries whose reply lines differ from each other, used in turn to resynchronise. */
+interface FenceQuery { readonly command: string; readonly prefix: string }
+// None of these prefixes is ever a URC, so nothing unsolicited can pass for a reply (3GPP 27.007/27.005 queries).
+const FENCE_QUERIES: readonly FenceQuery[] = [
+  { command: 'AT+CMEE?', prefix: '+CMEE:' }, { command: 'AT+CSQ', prefix: '+CSQ:' }, { command: 'AT+CSCS?', prefix: '+CSCS:' },
+  { command: 'AT+CMGF?', prefix: '+CMGF:' },
+];
+
 /** How long after `RDY` an `APP RDY` still belongs to the same boot. */
 const BOOT_WINDOW_MS = 30_000;
 
@@ -82,8 +90,15 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private readonly queue: Job[] = [];
   private readonly late = new Set<LateWaiter>();
   private active: Active | undefined;
-  private fence: { sawReply: boolean; done: (ok: boolean) => void } | undefined;
+  private fence: { readonly query: FenceQuery; sawReply: boolean; done: (ok: boolean) => void } | undefined;
   private needsFence = false;
+  /** Rotates the fence queries, so a late reply to one attempt never satisfies the next. */
+  private fenceSeq = 0;
+  /**
+   * The command that last failed without its reply: until the fence succeeds its counted data is still framed as
+   * data (never parsed as lines), and a late prompt for it is cancelled.
+   */
+  private stale: AtCommand | undefined;
   private closed = false;
   /** When the last `RDY` came: an `APP RDY` soon after it is the same boot going on, not another restart. */
   private lastRdyAt = Number.NEGATIVE_INFINITY;
@@ -110,9 +125,15 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     if (this.closed) return Promise.reject(new QuectelError('TRANSPORT_CLOSED', `${this.transport.url} is closed`));
     if (cmd.signal?.aborted) return Promise.reject(this.error('AT_ABORTED', cmd, 'aborted before it was sent'));
     return new Promise<AtReply>((resolve, reject) => {
-      const job: Job = { cmd, resolve, reject };
+      const onAbort = () => this.abort(job);
+      const settle = () => cmd.signal?.removeEventListener('abort', onAbort);
+      const job: Job = {
+        cmd,
+        resolve: (r) => { settle(); resolve(r); },
+        reject: (e) => { settle(); reject(e); },
+      };
       this.queue.push(job);
-      cmd.signal?.addEventListener('abort', () => this.abort(job), { once: true });
+      cmd.signal?.addEventListener('abort', onAbort, { once: true });
       this.pump();
     });
   }
@@ -148,11 +169,11 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     this.active = active;
     this.framer.expectPrompt(cmd.payload !== undefined && (cmd.payloadAfter ?? 'prompt') === 'prompt');
     this.trace('out', 'command', cmd.command);
-    // The waiter (this.active) is in place before the write; the clock starts once the bytes are out.
-    this.transport.write(Buffer.from(`${cmd.command}\r`, 'latin1')).then(() => {
-      if (this.active !== active) return;
-      active.timer = setTimeout(() => this.timeOut(active), cmd.timeoutMs ?? this.options.defaultTimeoutMs ?? 5000);
-    }, (e: unknown) => this.finish(active, e instanceof Error ? e : new Error(String(e))));
+    // The waiter (this.active) is in place before the write. The deadline starts with the write: a write that never
+    // completes (CTS held low, a full TCP window) must not leave the command pending for ever.
+    active.timer = setTimeout(() => this.timeOut(active), cmd.timeoutMs ?? this.options.defaultTimeoutMs ?? 5000);
+    this.transport.write(Buffer.from(`${cmd.command}\r`, 'latin1'))
+      .catch((e: unknown) => this.finish(active, e instanceof Error ? e : new Error(String(e))));
   }
 
   private writePayload(active: Active): void {
@@ -162,7 +183,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   }
 
   private timeOut(active: Active): void {
-    this.needsFence = true;
+    this.markStale(active);
     this.finish(active, this.error('AT_TIMEOUT', active.job.cmd, 'no final result in time'));
   }
 
@@ -173,7 +194,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       return job.reject(this.error('AT_ABORTED', job.cmd, 'aborted while queued'));
     }
     if (this.active?.job === job) {
-      this.needsFence = true;
+      this.markStale(this.active);
       return this.finish(this.active, this.error('AT_ABORTED', job.cmd, 'aborted in flight'));
     }
     for (const w of this.late) {
@@ -182,6 +203,16 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
         this.late.delete(w);
         job.reject(this.error('AT_ABORTED', job.cmd, 'aborted while waiting for its result'));
       }
+    }
+  }
+
+  /** The command in flight gave up waiting; its reply may still come, so fence before the next one. */
+  private markStale(active: Active): void {
+    this.needsFence = true;
+    this.stale = active.job.cmd;
+    // Keep watching for its prompt, which would otherwise swallow the resync as payload.
+    if (active.job.cmd.payload !== undefined && (active.job.cmd.payloadAfter ?? 'prompt') === 'prompt') {
+      queueMicrotask(() => this.framer.expectPrompt(true));
     }
   }
 
@@ -200,17 +231,21 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private async runFence(): Promise<void> {
     const attempts = this.options.fenceAttempts ?? 3;
     for (let n = 0; n < attempts && !this.closed; n++) {
+      const query = FENCE_QUERIES[this.fenceSeq++ % FENCE_QUERIES.length]!;
       const ok = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), this.options.fenceTimeoutMs ?? 2000);
-        this.fence = { sawReply: false, done: (v) => { clearTimeout(timer); resolve(v); } };
-        this.trace('out', 'command', 'AT+CMEE?');
-        this.transport.write(Buffer.from('AT+CMEE?\r')).catch(() => resolve(false));
+        this.fence = { query, sawReply: false, done: (v) => { clearTimeout(timer); resolve(v); } };
+        this.trace('out', 'command', query.command);
+        this.transport.write(Buffer.from(`${query.command}\r`)).catch(() => resolve(false));
       });
       this.fence = undefined;
       if (ok) {
         this.needsFence = false;
+        this.stale = undefined;
         return this.pump();
       }
+      // Nothing came back: the framer may be stuck counting payload bytes that were lost. Start clean.
+      this.framer.reset();
     }
     for (const job of this.queue.splice(0)) job.reject(this.error('AT_NO_ANSWER', job.cmd, 'the module does not answer'));
   }
@@ -218,7 +253,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   // ------------------------------------------------------------------ receiving
 
   private modeAfter(line: string): FramerMode | undefined {
-    const cmd = this.active?.job.cmd;
+    const cmd = this.active?.job.cmd ?? this.stale;
     if (cmd?.dataPrefix && line.startsWith(cmd.dataPrefix)) {
       const m = /^\s*(\d+)$/.exec(line.slice(cmd.dataPrefix.length));
       if (m) return { data: Number(m[1]) };
@@ -234,12 +269,17 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       case 'prompt':
         this.trace('in', 'prompt', '>');
         if (active?.job.cmd.payload) this.writePayload(active);
+        // A late prompt for a command that already failed: ESC cancels the send (§4.1) instead of letting the
+        // resync's bytes become payload.
+        else if (this.stale?.payload) this.transport.write(Uint8Array.of(0x1b)).catch(() => undefined);
         return;
       case 'data':
         this.trace('in', 'data', frame.line, frame.bytes);
         if (active && active.job.cmd.dataPrefix && frame.line.startsWith(active.job.cmd.dataPrefix)) {
           active.lines.push(frame.line);
           active.data.push(frame.bytes);
+        } else if (this.stale?.dataPrefix && frame.line.startsWith(this.stale.dataPrefix)) {
+          this.emit('unknown', frame.line); // the late reply of a command that already failed
         } else this.emitUrc(frame.line, frame.bytes);
         return;
       case 'raw':
@@ -256,6 +296,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   }
 
   private onLine(line: string): void {
+    // A late result is matched before anything else: its prefix need not be a known URC (`+QPING:`, `+QHTTPGET:`).
+    if (this.settleLate(line)) return void this.emit('urc', line, undefined);
     if (this.fence) return this.onFenceLine(line);
     const active = this.active;
     const cmd = active?.job.cmd;
@@ -326,24 +368,31 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   }
 
   private onFenceLine(line: string): void {
-    const kind = classifyLine(line, { command: 'AT+CMEE?', expect: ['+CMEE:'] }, this.options.urcPrefixes ?? URC_PREFIXES);
+    const fence = this.fence!;
+    const kind = classifyLine(line, { command: fence.query.command, expect: [fence.query.prefix] }, this.options.urcPrefixes ?? URC_PREFIXES);
+    if (line === 'APP RDY' && performance.now() - this.lastRdyAt < BOOT_WINDOW_MS) return this.emitUrc(line, undefined);
     if (kind === 'reset') return this.onReset(line);
     if (kind === 'urc') return this.emitUrc(line, undefined);
-    if (kind === 'reply' && line.startsWith('+CMEE:')) this.fence!.sawReply = true;
+    if (kind === 'reply' && line.startsWith(fence.query.prefix)) this.fence!.sawReply = true;
     else if (kind === 'final' && line === 'OK' && this.fence!.sawReply) this.fence!.done(true);
     else this.emit('unknown', line); // stale: the late answer of whatever timed out
   }
 
   private emitUrc(line: string, data: Uint8Array | undefined): void {
+    this.emit('urc', line, data);
+  }
+
+  /** Resolves the command waiting for `line` as its late result; true if there was one. */
+  private settleLate(line: string): boolean {
     for (const w of this.late) {
       if (line.startsWith(w.prefix)) {
         clearTimeout(w.timer);
         this.late.delete(w);
         w.job.resolve({ ...w.reply, late: line });
-        break;
+        return true;
       }
     }
-    this.emit('urc', line, data);
+    return false;
   }
 
   private onReset(line: string): void {

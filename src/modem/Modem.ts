@@ -48,12 +48,29 @@ function factoryFor(target: ModemTarget, options: ModemOptions): () => Promise<A
   return async () => AtClient.open(await open(), options.at ?? {});
 }
 
+/** Everything of the options that ends up inside an AT command is checked before anything is sent. */
+function validateOptions(options: ModemOptions): void {
+  const bad = (what: string, value: unknown) =>
+    new QuectelError('INVALID_ARGUMENT', `${what} is invalid: ${JSON.stringify(value)}`, { what });
+  if (options.apn) {
+    atText(options.apn.apn, 'APN', 100);
+    atText(options.apn.user ?? '', 'APN user', 127);
+    atText(options.apn.password ?? '', 'APN password', 127);
+    const auth: unknown = options.apn.auth ?? 0;
+    if (auth !== 0 && auth !== 1 && auth !== 2 && auth !== 3) throw bad('APN auth', auth);
+  }
+  const ctx: unknown = options.pdpContext ?? 1;
+  if (typeof ctx !== 'number' || !Number.isInteger(ctx) || ctx < 1 || ctx > 16) throw bad('pdpContext', ctx);
+  const port: unknown = options.urcPort;
+  if (port !== undefined && port !== 'usbat' && port !== 'usbmodem' && port !== 'uart1') throw bad('urcPort', port);
+}
+
 const stateName = (value: SnapshotFrom<typeof connectionMachine>['value']): string =>
   typeof value === 'string' ? value : Object.entries(value).map(([k, v]) => `${k}.${String(v)}`).join(',');
 
 export class Modem extends EventEmitter<ModemEvents> {
   private readonly actor: ConnectionActor;
-  private readonly restoreHooks: Array<(at: AtClient) => Promise<void>> = [];
+  private readonly restoreHooks: Array<(at: AtClient, signal: AbortSignal) => Promise<void>> = [];
   private lastState = '';
 
   private constructor(target: ModemTarget, readonly options: ModemOptions) {
@@ -62,8 +79,11 @@ export class Modem extends EventEmitter<ModemEvents> {
       input: {
         options,
         openClient: factoryFor(target, options),
-        restore: async (at) => {
-          for (const hook of this.restoreHooks) await hook(at);
+        restore: async (at, signal) => {
+          for (const hook of this.restoreHooks) {
+            if (signal.aborted) return;
+            await hook(at, signal);
+          }
         },
         onSocketsLost: () => this.emit('socketsLost'),
       },
@@ -88,11 +108,7 @@ export class Modem extends EventEmitter<ModemEvents> {
    *   or credentials that cannot go into an AT command.
    */
   static async open(target: ModemTarget, options: ModemOptions = {}): Promise<Modem> {
-    if (options.apn) {
-      atText(options.apn.apn, 'APN', 100);
-      atText(options.apn.user ?? '', 'APN user', 127);
-      atText(options.apn.password ?? '', 'APN password', 127);
-    }
+    validateOptions(options);
     const modem = new Modem(target, options);
     try {
       await modem.start();
@@ -152,8 +168,11 @@ export class Modem extends EventEmitter<ModemEvents> {
     return this.at.send(command, options);
   }
 
-  /** Registers what must be re-applied after a restart or reconnect (SSL contexts in use); runs in order. */
-  onRestore(hook: (at: AtClient) => Promise<void>): () => void {
+  /**
+   * Registers what must be re-applied after a restart or reconnect (SSL contexts in use); hooks run in order and
+   * should pass `signal` to their commands, which aborts when the machine gives the step up.
+   */
+  onRestore(hook: (at: AtClient, signal: AbortSignal) => Promise<void>): () => void {
     this.restoreHooks.push(hook);
     return () => {
       const i = this.restoreHooks.indexOf(hook);

@@ -146,6 +146,28 @@ describe('recovery', () => {
     expect((await modem.send('AT+CGMM')).lines).toEqual(['BG96']);
   });
 
+  test('a module that restarts in every bring-up after having been ready ends in MODEM_RESETTING', async () => {
+    const m = virtual({ model: 'BG96', boot: { rebootSilenceMs: 20 } });
+    const modem = await open(m, { maxResets: 3 });
+    const failed = new Promise<void>((resolve) => modem.on('state', (s) => s === 'failed' && resolve()));
+    for (let i = 0; i < 20; i++) m.faults.resetDuringCommand('AT+CEREG?');
+    m.faults.reset();
+    await failed;
+    await expect(modem.whenReady(100)).rejects.toSatisfy(code('MODEM_RESETTING'));
+  });
+
+  test('close() while reconnecting leaves no port open behind', async () => {
+    const m = virtual({ model: 'BG96' });
+    const modem = await Modem.open(m, { ...FAST, reconnect: { initialDelayMs: 30, maxDelayMs: 30, maxAttempts: 50 } });
+    const reconnecting = new Promise<void>((resolve) => modem.on('state', (s) => s === 'reconnecting' && resolve()));
+    m.faults.unplug();
+    await reconnecting;
+    m.faults.replug();
+    await modem.close();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(m.listenerCount('output')).toBe(0);
+  });
+
   test('leftover SSL and TCP ids from an earlier host process are closed at start', async () => {
     const { createServer } = await import('node:net');
     const server = createServer((s) => s.pipe(s));

@@ -123,6 +123,17 @@ export const BASIC_TABLE: CommandTable = {
   '+CREG': registrationCommand('+CREG'),
   '+CGREG': registrationCommand('+CGREG'),
   '+CEREG': registrationCommand('+CEREG'),
+  // Character set and SMS format: only read here (hosts use them as harmless queries).
+  '+CSCS': (cmd, io) => {
+    if (cmd.form !== 'read') return cmd.form === 'test' ? (io.info('+CSCS: ("GSM","IRA","UCS2")'), io.ok()) : io.ok();
+    io.info('+CSCS: "GSM"');
+    io.ok();
+  },
+  '+CMGF': (cmd, io) => {
+    if (cmd.form !== 'read') return cmd.form === 'test' ? (io.info('+CMGF: (0,1)'), io.ok()) : io.ok();
+    io.info('+CMGF: 0');
+    io.ok();
+  },
   '+CSQ': fixed((c) => [c.registration() === 1 || c.registration() === 5 ? '+CSQ: 24,99' : '+CSQ: 99,99']),
   '+CCLK': (cmd, io, core) => {
     if (cmd.form === 'read') {

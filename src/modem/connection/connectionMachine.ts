@@ -17,8 +17,8 @@ export interface ConnectionInput {
   readonly options: ModemOptions;
   /** Opens the port and an AT client on it (called again on every reconnect). */
   readonly openClient: () => Promise<AtClient>;
-  /** Re-applies what services configured (SSL contexts in use) after a restart or reconnect. */
-  readonly restore: (at: AtClient) => Promise<void>;
+  /** Re-applies what services configured (SSL contexts in use) after a restart or reconnect; stop when `signal` aborts. */
+  readonly restore: (at: AtClient, signal: AbortSignal) => Promise<void>;
   /** The module restarted or the port vanished: every socket is gone. */
   readonly onSocketsLost: () => void;
 }
@@ -51,20 +51,29 @@ function deadlineMs(step: StepName, o: ModemOptions): number {
 
 const runStep = fromPromise<unknown, { step: StepName; context: ConnectionContext }>(async ({ input: { step, context }, signal }) => {
   const o = context.options;
-  const c = { at: context.client!, options: o, signal };
+  // One signal for both ends of a step: the machine leaving its state, or the outer deadline.
+  const stop = new AbortController();
+  const onLeave = () => stop.abort(signal.reason);
+  signal.addEventListener('abort', onLeave, { once: true });
+  const c = { at: context.client!, options: o, signal: stop.signal };
   const work: Promise<unknown> = {
     sync: () => sync(c), identify: () => identify(c), checkUrcPort: () => checkUrcPort(c),
     checkSim: () => checkSim(c), awaitRegistration: () => awaitRegistration(c), activatePdp: () => activatePdp(c),
-    reclaimSockets: () => reclaimSockets(c, context.info!), restore: () => context.restore(c.at),
+    reclaimSockets: () => reclaimSockets(c, context.info!), restore: () => context.restore(c.at, c.signal),
   }[step]();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ModemFailure('no-answer', `${step} did not finish in time`)), deadlineMs(step, o));
+    timer = setTimeout(() => {
+      const failure = new ModemFailure('no-answer', `${step} did not finish in time`);
+      stop.abort(failure);
+      reject(failure);
+    }, deadlineMs(step, o));
   });
   try {
     return await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
+    signal.removeEventListener('abort', onLeave);
   }
 });
 
@@ -74,7 +83,15 @@ const isPortLoss = (e: unknown) => isQuectelError(e, 'TRANSPORT_CLOSED') || isQu
 export const connectionMachine = setup({
   types: { context: {} as ConnectionContext, events: {} as ConnectionEvent, input: {} as ConnectionInput },
   actors: {
-    openPort: fromPromise<AtClient, ConnectionContext>(({ input }) => input.openClient()),
+    openPort: fromPromise<AtClient, ConnectionContext>(async ({ input, signal }) => {
+      const client = await input.openClient();
+      // The machine was stopped (modem.close()) while the port opened: close it, or it would keep the process alive.
+      if (signal.aborted) {
+        await client.close().catch(() => undefined);
+        throw new ModemFailure('port-lost', 'closed while opening');
+      }
+      return client;
+    }),
     runStep,
     /** Turns the client's reset and close into machine events; the client's URC path stays untouched. */
     watchClient: fromCallback<ConnectionEvent, AtClient>(({ input, sendBack }) => {
@@ -99,7 +116,8 @@ export const connectionMachine = setup({
     mayReconnect: ({ context }) => context.everReady && context.reconnects < (context.options.reconnect?.maxAttempts ?? 10),
     portLostAfterReady: ({ context, event }) => context.everReady && isPortLoss(errorOf(event)),
     wasReset: ({ event }) => isReset(errorOf(event)),
-    tooManyResets: ({ context }) => !context.everReady && context.resets >= (context.options.maxResets ?? 3),
+    /** Restarts since the last time the module was ready: a module that reboots on every bring-up gives up. */
+    tooManyResets: ({ context }) => context.resets >= (context.options.maxResets ?? 3),
   },
   actions: {
     recordFailure: assign({ failure: ({ event }) => toError(errorOf(event)) }),
