@@ -1,6 +1,10 @@
 /**
  * Delivers byte chunks in order, either as fast as the event loop allows (coalescing what piled up in one tick)
  * or paced to a UART's speed: at most baud/10 bytes per second (8N1 framing is 10 bit times per byte).
+ *
+ * Paced delivery models the line, not a timer: each slice of bytes arrives when the line would have finished
+ * sending it, counted from when the line became free. Timer lateness therefore never lowers the average rate, and
+ * a short reply on an idle line takes its own transmission time, not a whole timer tick.
  * With `drip` on, every byte is delivered as its own chunk, the way a slow or interrupted link reads.
  */
 export interface PacerOptions {
@@ -8,14 +12,15 @@ export interface PacerOptions {
   readonly baud?: number;
 }
 
-const TICK_MS = 4;
+/** Most bytes delivered at once when paced: about 2 ms of line time, so readers see a steady stream. */
+const SLICE_MS = 2;
 
 export class Pacer {
   private queue: Buffer[] = [];
   private queued = 0;
   private scheduled = false;
-  private credit = 0;
-  private lastTick = 0;
+  /** When the line finishes the bytes already handed out (performance.now() time). */
+  private lineFreeAt = 0;
   private timer: NodeJS.Timeout | undefined;
   drip = false;
 
@@ -53,11 +58,26 @@ export class Pacer {
     this.scheduled = true;
     if (this.options.baud === undefined) {
       setImmediate(() => this.flushUnpaced());
-    } else {
-      this.lastTick = performance.now();
-      this.credit = 0;
-      this.timer = setTimeout(() => this.tick(), 0);
+      return;
     }
+    // An idle line starts now; a busy one where its previous slice ends.
+    this.lineFreeAt = Math.max(this.lineFreeAt, performance.now());
+    this.planSlice();
+  }
+
+  private planSlice(): void {
+    const bytesPerMs = this.options.baud! / 10 / 1000;
+    const size = this.drip ? 1 : Math.max(1, Math.min(this.queued, Math.floor(bytesPerMs * SLICE_MS)));
+    const slice = this.take(size);
+    this.lineFreeAt += slice.length / bytesPerMs;
+    this.timer = setTimeout(() => this.deliver(slice), Math.max(0, this.lineFreeAt - performance.now()));
+  }
+
+  private deliver(slice: Buffer): void {
+    this.timer = undefined;
+    this.sink(slice);
+    if (this.queued > 0 && this.options.baud !== undefined) this.planSlice();
+    else this.scheduled = false;
   }
 
   private take(max: number): Buffer {
@@ -89,26 +109,5 @@ export class Pacer {
       return;
     }
     this.sink(this.take(this.queued));
-  }
-
-  private tick(): void {
-    this.timer = undefined;
-    const now = performance.now();
-    const bytesPerMs = this.options.baud! / 10 / 1000;
-    this.credit = Math.min(this.credit + (now - this.lastTick) * bytesPerMs, Math.max(1, bytesPerMs * TICK_MS * 4));
-    this.lastTick = now;
-    let allowed = Math.floor(this.credit);
-    if (allowed > 0 && this.queued > 0) {
-      if (this.drip) allowed = 1;
-      const chunk = this.take(allowed);
-      this.credit -= chunk.length;
-      this.sink(chunk);
-    }
-    if (this.queued > 0) {
-      const wait = this.credit >= 1 ? 0 : Math.max(1, Math.min(TICK_MS, (1 - this.credit) / bytesPerMs));
-      this.timer = setTimeout(() => this.tick(), wait);
-    } else {
-      this.scheduled = false;
-    }
   }
 }

@@ -1,0 +1,91 @@
+/**
+ * How close the AT path gets to the serial line's limit. A virtual module paced at a UART speed moves 32 KiB:
+ *
+ *   baseline     AT+QFUPL data mode: one command, then raw bytes (the most a line can carry with AT around it)
+ *   QSSLSEND     the TLS send path: 1460-byte chunks, each with its command, prompt and SEND OK
+ *   QSSLRECV     the TLS receive path: 1500-byte reads after the recv URC, each with its command and framing
+ *
+ * vitest prints each one's mean time and how they compare; the line after each run gives bytes per second and the
+ * share of the line's capacity (baud/10 bytes per second).
+ */
+import { createServer, type Server } from 'node:tls';
+import { afterAll, beforeAll, bench, describe } from 'vitest';
+import { VirtualModule } from '../src/emulator/index.js';
+import { Modem } from '../src/modem/Modem.js';
+import { makePki } from '../test/helpers/pki.js';
+
+const BAUD = Number(process.env.BENCH_BAUD ?? 921_600);
+const SIZE = 32 * 1024;
+const data = Buffer.alloc(SIZE, 0x5a);
+const capacity = BAUD / 10;
+
+let server: Server;
+let module: VirtualModule;
+let modem: Modem;
+let files = 0;
+
+function report(what: string, ms: number): void {
+  const rate = (SIZE / ms) * 1000;
+  console.log(`${what}: ${SIZE} bytes in ${ms.toFixed(0)} ms = ${(rate / 1024).toFixed(1)} KiB/s, ${((rate / capacity) * 100).toFixed(0)} % of ${BAUD} baud`);
+}
+
+beforeAll(async () => {
+  const pki = await makePki();
+  // Echoes nothing back: the send benchmark measures sending only; the receive one asks for data explicitly.
+  server = createServer({ cert: pki.serverRsa.cert, key: pki.serverRsa.key }, (s) => {
+    s.on('data', (d: Buffer) => {
+      if (d.toString('latin1').startsWith('SEND ')) s.write(Buffer.alloc(Number(d.toString('latin1').slice(5)), 0x33));
+    });
+    s.on('error', () => s.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  module = new VirtualModule({ model: 'EC25', baud: BAUD, hosts: { 'bench.test': `127.0.0.1:${port}` } });
+  modem = await Modem.open(module);
+  await modem.send('AT+QSSLOPEN=1,1,0,"bench.test",443,0', { lateResult: { prefix: '+QSSLOPEN: 0,', timeoutMs: 10_000 } });
+}, 60_000);
+
+afterAll(async () => {
+  await modem?.close();
+  module?.dispose();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+describe(`32 KiB over a virtual EC25 paced at ${BAUD} baud`, () => {
+  bench('baseline: AT+QFUPL raw data mode', async () => {
+    const t0 = performance.now();
+    const name = `b${files++}.bin`;
+    await modem.send(`AT+QFUPL="${name}",${SIZE},10`, { payload: data, payloadAfter: 'connect', expect: ['+QFUPL:'] });
+    report('QFUPL', performance.now() - t0);
+    await modem.send(`AT+QFDEL="${name}"`);
+  }, { iterations: 3, time: 0, warmupIterations: 0 });
+
+  bench('QSSLSEND in 1460-byte chunks', async () => {
+    const t0 = performance.now();
+    for (let off = 0; off < SIZE; off += 1460) {
+      const chunk = data.subarray(off, off + 1460);
+      await modem.send(`AT+QSSLSEND=0,${chunk.length}`, { payload: chunk });
+    }
+    report('QSSLSEND', performance.now() - t0);
+  }, { iterations: 3, time: 0, warmupIterations: 0 });
+
+  bench('QSSLRECV in 1500-byte reads', async () => {
+    const recv = new Promise<void>((r) => {
+      const off = modem.at.onUrc('+QSSLURC: "recv",0', () => {
+        off();
+        r();
+      });
+    });
+    const ask = Buffer.from(`SEND ${SIZE}`);
+    await modem.send(`AT+QSSLSEND=0,${ask.length}`, { payload: ask });
+    await recv;
+    await new Promise((r) => setTimeout(r, 50)); // let the TLS peer's bytes reach the module's buffer
+    const t0 = performance.now();
+    let got = 0;
+    while (got < SIZE) {
+      const r = await modem.send('AT+QSSLRECV=0,1500', { dataPrefix: '+QSSLRECV:', expect: ['+QSSLRECV:'] });
+      got += r.data.length;
+    }
+    report('QSSLRECV', performance.now() - t0);
+  }, { iterations: 3, time: 0, warmupIterations: 0 });
+});
