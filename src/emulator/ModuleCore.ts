@@ -34,6 +34,8 @@ export interface ModuleState {
   cfun: number;
   lastQiError: number;
   urcPort: AtPortName;
+  /** `<n>` of `AT+CREG=`/`CGREG=`/`CEREG=` by command (`+CREG`), reset at boot. */
+  readonly registrationUrcMode: Map<string, number>;
   readonly pdp: Map<number, PdpContext>;
   readonly ssl: Map<number, SslContext>;
   /** Client ids 0–11, one pool shared by `AT+QIOPEN` and `AT+QSSLOPEN` (§3, INFER as Mbed does). */

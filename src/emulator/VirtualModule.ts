@@ -87,6 +87,8 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private readonly inPacer: Pacer;
   private readonly timers = new Set<NodeJS.Timeout>();
   private power: Power = 'off';
+  /** False from the `OK` of a reboot or power-down until the next boot: input is not taken. */
+  private accepting = true;
   private bootedAt = 0;
   private clockOffsetMs = 0;
   private gone = false;
@@ -139,7 +141,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private static freshState(urcPort: AtPortName): ModuleState {
     return {
       echo: true, cmee: 1, sendEcho: false, cfun: 1, lastQiError: 0, urcPort,
-      pdp: new Map(), ssl: new Map(), conns: new Array(12).fill(undefined), opens: 0,
+      pdp: new Map(), ssl: new Map(), conns: new Array(12).fill(undefined), opens: 0, registrationUrcMode: new Map(),
     };
   }
 
@@ -184,6 +186,8 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
 
   /** Stops everything: sockets, timers. The module answers nothing afterwards. */
   dispose(): void {
+    // Ports on it see a disconnect (their pending reads settle), then everything stops.
+    this.setGone(true);
     this.disposed = true;
     this.shutdown();
     this.power = 'off';
@@ -246,6 +250,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   }
 
   powerDown(): void {
+    this.stopTakingInput();
     const gen = this.generation;
     this.after(10, () => {
       if (gen !== this.generation) return;
@@ -268,6 +273,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.after(this.bootTiming.bootMs, () => {
       if (gen !== this.generation || this.disposed) return;
       this.power = 'on';
+      this.accepting = true;
       this.bootedAt = Date.now();
       if (this.bootTiming.garbage.length > 0) this.send(Buffer.from(this.bootTiming.garbage));
       this.send(Buffer.from('\r\nRDY\r\n', 'latin1'));
@@ -286,6 +292,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
       this.after(this.bootTiming.rebootSilenceMs, () => this.powerOn());
     };
     if (!announced) return silence();
+    this.stopTakingInput();
     const gen = this.generation;
     this.after(10, () => {
       if (gen !== this.generation) return;
@@ -294,6 +301,13 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
       this.send(Buffer.from(text, 'latin1'));
       silence();
     });
+  }
+
+  /** From the OK of a reboot or power-down: input, including lines already queued, is dropped. */
+  private stopTakingInput(): void {
+    this.accepting = false;
+    this.lines.length = 0;
+    this.lineBuf = [];
   }
 
   /** Power is gone: sockets drop, state resets, queued input and held URCs are lost. */
@@ -345,7 +359,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   // ---------------------------------------------------------------- input
 
   private receive(chunk: Buffer): void {
-    if (this.power !== 'on') return;
+    if (this.power !== 'on' || !this.accepting) return;
     let i = 0;
     while (i < chunk.length) {
       if (this.collector && !this.collector.finished) {
@@ -368,7 +382,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private async pump(): Promise<void> {
     if (this.busy) return;
     const gen = this.generation;
-    while (this.lines.length > 0 && gen === this.generation && !this.collector) {
+    while (this.lines.length > 0 && gen === this.generation && !this.collector && this.accepting) {
       const line = this.lines.shift()!;
       this.busy = true;
       try {
@@ -414,9 +428,12 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     if (!/^at/i.test(text)) return; // modules ignore text that is no command
     const basic = /^at((?:&?[a-z]\d*)+)$/i.exec(text);
     if (basic) return BASIC_COMMANDS.run(basic[1]!, io, this);
+    if (/^atS\d+(=\d+|\?)$/i.test(text)) return io.ok(); // S registers: taken, not modelled
     const cmd = parseCommandLine(text);
     const handler = cmd && this.commands[cmd.name];
     if (!cmd || !handler) return io.error();
+    // AT+QIGETERROR reports the last TCP/IP or SSL command (S1 §5): each one starts from "operate successfully".
+    if (/^\+Q(I|SSL)/.test(cmd.name) && cmd.name !== '+QIGETERROR') this.state.lastQiError = 0;
     await handler(cmd, io, this);
   }
 }

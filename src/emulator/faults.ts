@@ -166,12 +166,14 @@ export class FaultState {
     return true;
   }
 
-  /** @internal Counts an open; true when the degradation knob says it must fail. */
-  takeOpenDegraded(): boolean {
-    if (this.opensLeft === undefined) return false;
-    if (this.opensLeft === 0) return true;
-    this.opensLeft--;
-    return false;
+  /** @internal True when the degradation knob says the next open must fail. */
+  openDegraded(): boolean {
+    return this.opensLeft === 0;
+  }
+
+  /** @internal Counts a successful open against the degradation knob. */
+  countOpen(): void {
+    if (this.opensLeft !== undefined && this.opensLeft > 0) this.opensLeft--;
   }
 
   /** @internal A reboot heals the degraded stack (T17: "only a reboot fixed it"). */

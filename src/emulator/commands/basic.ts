@@ -62,12 +62,11 @@ function parseClock(text: string): { date: Date; tz: number } | undefined {
   return { date: new Date(utc - tz * 15 * 60_000), tz };
 }
 
-/** A registration query: `+CREG: <n>,<stat>`, with `<n>` as last set. */
+/** A registration query: `+CREG: <n>,<stat>`, with `<n>` as last set (module state, reset at boot). */
 function registrationCommand(prefix: string): CommandTable[string] {
-  let n = 0;
   return (cmd, io, core) => {
     if (cmd.form === 'read') {
-      io.info(`${prefix}: ${n},${core.registration()}`);
+      io.info(`${prefix}: ${core.state.registrationUrcMode.get(prefix) ?? 0},${core.registration()}`);
       return io.ok();
     }
     if (cmd.form === 'test') {
@@ -76,7 +75,7 @@ function registrationCommand(prefix: string): CommandTable[string] {
     }
     const v = cmd.form === 'set' ? intArg(cmd.args, 0, 0, 4) : undefined;
     if (v === undefined) return io.error();
-    n = v;
+    core.state.registrationUrcMode.set(prefix, v);
     io.ok();
   };
 }

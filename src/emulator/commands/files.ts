@@ -37,8 +37,8 @@ export const FILE_TABLE: CommandTable = {
       // ACK mode: an `A` after each 1 KiB (§6.1; its framing is uncertain, a bare `A` is what the manual shows).
       ...(ack === 1 ? { ackEvery: ACK_EVERY, onAck: () => io.bytes(Buffer.from('A')) } : {}),
     });
-    // Whatever arrived is kept, even on a timeout (S3; T16 stored the partial file).
-    core.ufs.set(key, got.data);
+    // Whatever arrived is kept, even on a timeout (S3; T16 stored the partial file); nothing at all makes no file.
+    if (got.data.length > 0 || got.end === 'complete') core.ufs.set(key, got.data);
     io.info(`+QFUPL: ${got.data.length},${formatChecksum(quectelChecksum(got.data))}`);
     if (got.end === 'complete') io.ok();
     else io.cme(421);

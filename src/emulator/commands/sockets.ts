@@ -36,7 +36,8 @@ export interface OpenRequest {
   readonly host: string;
   readonly port: number;
   readonly accessMode: 0 | 1;
-  readonly connect: () => Promise<OpenOutcome>;
+  /** Opens the socket; `signal` aborts when the connection is closed, the module reboots or is disposed. */
+  readonly connect: (signal: AbortSignal) => Promise<OpenOutcome>;
 }
 
 /**
@@ -59,20 +60,22 @@ async function finishOpen(family: SocketFamily, req: OpenRequest, conn: NetConne
   const gen = core.generation;
   const report = (err: number) => core.urc(`${family.openUrc}: ${req.id},${err}`, gen);
   // T17: after some opens the stack degrades and every open fails with 552 until a reboot.
-  if (core.faults.takeOpenDegraded()) {
+  if (core.faults.openDegraded()) {
     core.state.conns[req.id] = undefined;
     return report(552);
   }
-  const outcome = await req.connect();
+  const outcome = await req.connect(conn.abortSignal);
   if (family.service === 'SSL') await core.sleep(core.latency.handshakeMs);
   if (gen !== core.generation || core.state.conns[req.id] !== conn) {
     if (outcome.ok) outcome.socket.destroy();
     return;
   }
-  if (!outcome.ok) {
+  // The peer may have reset it during the handshake latency.
+  if (!outcome.ok || outcome.socket.destroyed) {
     core.state.conns[req.id] = undefined;
-    return report(family.failureCode(core, outcome.failure));
+    return report(family.failureCode(core, outcome.ok ? 'connect' : outcome.failure));
   }
+  core.faults.countOpen();
   core.state.opens++;
   conn.attach(outcome.socket, {
     onData: (c, pushed) => {

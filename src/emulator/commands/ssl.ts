@@ -66,8 +66,8 @@ function qsslcfg(cmd: ParsedCommand, io: ResponseWriter, core: ModuleCore): void
   }
   const name = strArg(cmd.args, 0)?.toLowerCase() as SslParamName | undefined;
   const ctxId = intArg(cmd.args, 1, 0, MAX_SSL_CONTEXT);
-  // Bad parameters here are a bare ERROR, not CME (S1 §2.1.1).
-  if (cmd.form !== 'set' || name === undefined || !params.includes(name) || ctxId === undefined) return io.error();
+  // Bad parameters: a bare ERROR (S1 §2.1.1), with 552 for AT+QIGETERROR (checklist §10 item 3).
+  if (cmd.form !== 'set' || name === undefined || !params.includes(name) || ctxId === undefined) return io.qiError(552);
   let ctx = core.state.ssl.get(ctxId);
   if (cmd.args.length === 2) {
     // No value: a query. T01: `AT+QSSLCFG="ignorelocaltime",1` read context 1, it did not set anything.
@@ -75,7 +75,7 @@ function qsslcfg(cmd: ParsedCommand, io: ResponseWriter, core: ModuleCore): void
     return io.ok();
   }
   const value = parseValue(core, name, cmd);
-  if (value === undefined) return io.error();
+  if (value === undefined) return io.qiError(552);
   if (!ctx) {
     ctx = new Map();
     core.state.ssl.set(ctxId, ctx);
@@ -104,7 +104,7 @@ export const SSL_TABLE: CommandTable = {
     if (mode === 2) return io.qiError(555);
     startOpen(SSL_FAMILY, {
       id, pdpContext, sslContext, host, port, accessMode: mode as 0 | 1,
-      connect: () => openTls(core, host, port, core.state.ssl.get(sslContext)),
+      connect: (signal) => openTls(core, host, port, core.state.ssl.get(sslContext), signal),
     }, io, core);
   },
   '+QSSLSEND': sendHandler(SSL_FAMILY, '+QSSLSEND'),

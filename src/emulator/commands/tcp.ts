@@ -34,7 +34,7 @@ export const TCP_TABLE: CommandTable = {
       port === undefined || local === undefined || mode === undefined || cmd.args.length > 7) return io.qiError(552);
     if (type !== 'TCP' || mode === 2) return io.qiError(555);
     startOpen(TCP_FAMILY, {
-      id, pdpContext, sslContext: 0, host, port, accessMode: mode as 0 | 1, connect: () => openTcp(core, host, port),
+      id, pdpContext, sslContext: 0, host, port, accessMode: mode as 0 | 1, connect: (signal) => openTcp(core, host, port, signal),
     }, io, core);
   },
   '+QISEND': sendHandler(TCP_FAMILY, '+QISEND', (cmd, io, core) => {

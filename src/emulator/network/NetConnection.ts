@@ -46,6 +46,12 @@ export class NetConnection {
   private rxBytes = 0;
   private urcArmed = true;
   private events: ConnEvents | undefined;
+  private readonly abort = new AbortController();
+
+  /** Aborts when the connection is destroyed: an open still under way gives up its socket and timers. */
+  get abortSignal(): AbortSignal {
+    return this.abort.signal;
+  }
 
   constructor(readonly init: NetConnectionInit) {}
 
@@ -68,6 +74,8 @@ export class NetConnection {
     socket.on('end', () => this.onSocketGone());
     socket.on('close', () => this.onSocketGone());
     socket.on('error', () => this.onSocketGone());
+    // Gone already (the peer reset it while the module was still finishing the open).
+    if (socket.destroyed) queueMicrotask(() => this.onSocketGone());
   }
 
   private onSocketData(chunk: Buffer): void {
@@ -130,6 +138,7 @@ export class NetConnection {
 
   /** Closes the connection; the module forgets it. */
   destroy(): void {
+    this.abort.abort();
     this.events = undefined;
     this.state = 4;
     const s = this.socket;

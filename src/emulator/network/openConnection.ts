@@ -42,29 +42,65 @@ const text = (ctx: SslContext | undefined, name: SslParamName): string | undefin
 
 const fail = (failure: OpenFailure, detail: string): OpenOutcome => ({ ok: false, failure, detail });
 
-/** Resolves and connects a plain TCP socket. */
-export async function openTcp(core: ModuleCore, host: string, port: number): Promise<OpenOutcome> {
+/**
+ * Keeps a socket from crashing the process between the open and the moment a connection takes it over: an error
+ * then (the peer resets during the handshake latency) only destroys it, which the connection notices.
+ */
+function quiet(socket: Socket): void {
+  socket.removeAllListeners('error');
+  socket.on('error', () => socket.destroy());
+}
+
+/** Runs `body` with an abort hook: when `signal` aborts (close, reboot, dispose), `onAbort` tears the attempt down. */
+function abortable(signal: AbortSignal | undefined, body: (settle: (o: OpenOutcome) => void, onAbort: (fn: () => void) => void) => void): Promise<OpenOutcome> {
+  return new Promise((resolve) => {
+    let done = false;
+    let teardown: (() => void) | undefined;
+    const settle = (o: OpenOutcome) => {
+      if (done) return;
+      done = true;
+      signal?.removeEventListener('abort', abort);
+      resolve(o);
+    };
+    const abort = () => {
+      teardown?.();
+      settle(fail('connect', 'aborted'));
+    };
+    if (signal?.aborted) return abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    body(settle, (fn) => {
+      teardown = fn;
+    });
+  });
+}
+
+/** Resolves and connects a plain TCP socket; `signal` abandons the attempt (the socket and its timer go). */
+export async function openTcp(core: ModuleCore, host: string, port: number, signal?: AbortSignal): Promise<OpenOutcome> {
   let target;
   try {
     target = await core.resolve(host, port);
   } catch (e) {
     return fail('dns', `cannot resolve ${host}: ${(e as Error).message}`);
   }
-  return new Promise((resolve) => {
+  return abortable(signal, (settle, onAbort) => {
     const socket = netConnect({ host: target.ip, port: target.port });
     socket.setNoDelay(true);
     const timer = setTimeout(() => {
       socket.destroy();
-      resolve(fail('timeout', 'connect timed out'));
+      settle(fail('timeout', 'connect timed out'));
     }, CONNECT_TIMEOUT_MS);
+    onAbort(() => {
+      clearTimeout(timer);
+      socket.destroy();
+    });
     socket.once('connect', () => {
       clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve({ ok: true, socket, ip: target.ip });
+      quiet(socket);
+      settle({ ok: true, socket, ip: target.ip });
     });
     socket.once('error', (e) => {
       clearTimeout(timer);
-      resolve(fail('connect', e.message));
+      settle(fail('connect', e.message));
     });
   });
 }
@@ -95,14 +131,20 @@ export function verifyChain(peer: readonly X509Certificate[], cas: readonly X509
   let cert = peer[0];
   for (let depth = 0; cert && depth < 10; depth++) {
     if (!timeOk(cert)) return 'certificate outside its validity period';
-    if (cas.some((ca) => ca.fingerprint256 === cert!.fingerprint256)) return undefined;
-    const anchor = cas.find((ca) => cert!.checkIssued(ca) && cert!.verify(ca.publicKey));
+    // A trusted certificate ends the chain only if it is a self-signed root; a trusted leaf is not a trust anchor
+    // (mbedTLS and OpenSSL without partial chains look for the issuer).
+    if (cas.some((ca) => ca.fingerprint256 === cert!.fingerprint256 && isSelfSigned(ca))) return undefined;
+    const anchor = cas.find((ca) => ca.ca && cert!.checkIssued(ca) && cert!.verify(ca.publicKey));
     if (anchor) return timeOk(anchor) ? undefined : 'CA certificate outside its validity period';
-    const next: X509Certificate | undefined = peer.find((p) => p !== cert && cert!.checkIssued(p) && cert!.verify(p.publicKey));
+    const next: X509Certificate | undefined = peer.find((p) => p !== cert && p.ca && cert!.checkIssued(p) && cert!.verify(p.publicKey));
     if (!next || next.fingerprint256 === cert.fingerprint256) return 'unable to get local issuer certificate';
     cert = next;
   }
   return 'certificate chain too long or empty';
+}
+
+function isSelfSigned(c: X509Certificate): boolean {
+  return c.checkIssued(c) && c.verify(c.publicKey);
 }
 
 function peerChain(sock: TLSSocket): X509Certificate[] {
@@ -118,7 +160,7 @@ function peerChain(sock: TLSSocket): X509Certificate[] {
 }
 
 /** Resolves, connects and runs the TLS handshake as the SSL context says; `host` is the QSSLOPEN `<serveraddr>`. */
-export async function openTls(core: ModuleCore, host: string, port: number, ctx: SslContext | undefined): Promise<OpenOutcome> {
+export async function openTls(core: ModuleCore, host: string, port: number, ctx: SslContext | undefined, signal?: AbortSignal): Promise<OpenOutcome> {
   const profile = core.profile.ssl!;
   const seclevel = num(ctx, 'seclevel');
   const cipher = num(ctx, 'ciphersuite');
@@ -162,36 +204,49 @@ export async function openTls(core: ModuleCore, host: string, port: number, ctx:
   const alpn = text(ctx, 'alpn');
   if (alpn) tlsOptions.ALPNProtocols = alpn.split(',');
 
-  const tcp = await openTcp(core, host, port);
+  const tcp = await openTcp(core, host, port, signal);
   if (!tcp.ok) return tcp;
+  if (signal?.aborted) {
+    tcp.socket.destroy(); // given up between the TCP connect and the handshake
+    return fail('connect', 'aborted');
+  }
   const negotiateMs = num(ctx, 'negotiatetime') * 1000;
 
-  return new Promise<OpenOutcome>((resolve) => {
+  return abortable(signal, (settle, onAbort) => {
     let sock: TLSSocket;
     try {
       sock = tlsConnect({ ...tlsOptions, socket: tcp.socket });
     } catch (e) {
       tcp.socket.destroy();
-      return resolve(fail('handshake', (e as Error).message));
+      return settle(fail('handshake', (e as Error).message));
     }
-    const timer = setTimeout(() => {
+    // Destroying the TLS socket alone can leave the TCP socket under it open: end both.
+    const kill = () => {
       sock.destroy();
-      resolve(fail('timeout', 'handshake did not finish within negotiatetime'));
+      tcp.socket.destroy();
+    };
+    const timer = setTimeout(() => {
+      kill();
+      settle(fail('timeout', 'handshake did not finish within negotiatetime'));
     }, negotiateMs);
+    onAbort(() => {
+      clearTimeout(timer);
+      kill();
+    });
     sock.once('error', (e) => {
       clearTimeout(timer);
-      sock.destroy();
-      resolve(fail('handshake', e.message));
+      kill();
+      settle(fail('handshake', e.message));
     });
     sock.once('secureConnect', () => {
       clearTimeout(timer);
       const problem = seclevel >= 1 ? checkPeer(core, sock, cas, host, ctx) : undefined;
       if (problem) {
-        sock.destroy();
-        return resolve(fail('certificate', problem));
+        kill();
+        return settle(fail('certificate', problem));
       }
-      sock.removeAllListeners('error');
-      resolve({ ok: true, socket: sock, ip: tcp.ip });
+      quiet(sock);
+      settle({ ok: true, socket: sock, ip: tcp.ip });
     });
   });
 }
