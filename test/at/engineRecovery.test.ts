@@ -112,3 +112,19 @@ test('abort listeners are removed once a command settles', async () => {
   expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   await at.close();
 });
+
+test('APP RDY arriving during the fence after a restart is the same boot, not a second restart', async () => {
+  const port = new ScriptedPort([
+    { expect: 'AT+CEREG?\r', reply: '\r\nRDY\r\n' },
+    { expect: 'AT+CMEE?\r', reply: '\r\nAPP RDY\r\n\r\n+CMEE: 1\r\n\r\nOK\r\n' },
+    { expect: 'AT\r', reply: '\r\nOK\r\n' },
+  ]);
+  const at = await AtClient.open(port);
+  const resets: string[] = [];
+  at.on('reset', (l) => resets.push(l));
+  await expect(at.send('AT+CEREG?', { expect: ['+CEREG:'] })).rejects.toSatisfy(code('AT_MODULE_RESET'));
+  expect((await at.send('AT')).final).toBe('OK');
+  expect(resets).toEqual(['RDY']);
+  await port.done();
+  await at.close();
+});

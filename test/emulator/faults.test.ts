@@ -86,3 +86,13 @@ test('a second open of the same module is refused like a locked port', async () 
   await expect(binding.open({ path: 'emulator:BG96', baudRate: 115_200 })).rejects.toThrow(/Cannot lock port/);
   await a.close();
 });
+
+test('dispose() settles a pending read on its port as a disconnect', async () => {
+  const tap = await ready();
+  const port = new SerialPortStream({ binding: createEmulatorBinding(tap.module), path: 'emulator:BG96', baudRate: 115_200 });
+  await new Promise<void>((r, j) => port.once('open', r).once('error', j));
+  port.on('data', () => {});
+  const closed = new Promise<Error | null>((r) => port.once('close', (e: Error | null) => r(e)));
+  tap.module.dispose();
+  expect(((await closed) as (Error & { disconnected?: boolean }) | null)?.disconnected).toBe(true);
+});

@@ -123,6 +123,16 @@ describe('clear failures, never a hang', () => {
     m.faults.dropResponse('AT+QIACT=1');
     await expect(Modem.open(m, { ...FAST, at: { timeouts: { '+QIACT': 200 } } })).rejects.toSatisfy(code('MODEM_PDP_FAILED'));
   });
+  test('a PDP context or URC port that cannot go into a command is refused before anything is sent', async () => {
+    const m = virtual();
+    const seen: string[] = [];
+    m.on('command', (l) => seen.push(l));
+    const bad = { pdpContext: '1;+QPOWD' } as unknown as ModemOptions;
+    await expect(Modem.open(m, { ...FAST, ...bad })).rejects.toSatisfy(code('INVALID_ARGUMENT'));
+    await expect(Modem.open(m, { ...FAST, urcPort: 'usbat"' as unknown as 'usbat' })).rejects.toSatisfy(code('INVALID_ARGUMENT'));
+    expect(seen).toEqual([]);
+  });
+
   test('an APN with a quote never reaches the module', async () => {
     const m = virtual();
     const seen: string[] = [];
