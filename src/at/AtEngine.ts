@@ -147,11 +147,6 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     return () => this.off('urc', listener);
   }
 
-  /** Whether a command is in flight or queued. */
-  get busy(): boolean {
-    return this.active !== undefined || this.queue.length > 0 || this.fence !== undefined;
-  }
-
   /** Closes the transport; everything pending fails with `TRANSPORT_CLOSED`. */
   async close(): Promise<void> {
     await this.transport.close();
@@ -298,6 +293,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private onLine(line: string): void {
     // A late result is matched before anything else: its prefix need not be a known URC (`+QPING:`, `+QHTTPGET:`).
     if (this.settleLate(line)) return void this.emit('urc', line, undefined);
+    // T08: `APP RDY` follows `RDY` within seconds, inside a reply or a fence: the same boot, not another restart.
+    if (line === 'APP RDY' && performance.now() - this.lastRdyAt < BOOT_WINDOW_MS) return this.emitUrc(line, undefined);
     if (this.fence) return this.onFenceLine(line);
     const active = this.active;
     const cmd = active?.job.cmd;
@@ -307,8 +304,6 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       return;
     }
     const kind = classifyLine(line, cmd, this.options.urcPrefixes ?? URC_PREFIXES);
-    // T08: `APP RDY` follows `RDY` within seconds and may land inside the first command's reply.
-    if (line === 'APP RDY' && performance.now() - this.lastRdyAt < BOOT_WINDOW_MS) return this.emitUrc(line, undefined);
     if (kind === 'reset') return this.onReset(line);
     if (kind === 'urc') return this.emitUrc(line, undefined);
     if (kind === 'unknown' || !active || !cmd) return void this.emit('unknown', line);
@@ -370,7 +365,6 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private onFenceLine(line: string): void {
     const fence = this.fence!;
     const kind = classifyLine(line, { command: fence.query.command, expect: [fence.query.prefix] }, this.options.urcPrefixes ?? URC_PREFIXES);
-    if (line === 'APP RDY' && performance.now() - this.lastRdyAt < BOOT_WINDOW_MS) return this.emitUrc(line, undefined);
     if (kind === 'reset') return this.onReset(line);
     if (kind === 'urc') return this.emitUrc(line, undefined);
     if (kind === 'reply' && line.startsWith(fence.query.prefix)) this.fence!.sawReply = true;

@@ -40,7 +40,6 @@ export interface ModuleState {
   readonly ssl: Map<number, SslContext>;
   /** Client ids 0–11, one pool shared by `AT+QIOPEN` and `AT+QSSLOPEN` (§3, INFER as Mbed does). */
   readonly conns: Array<NetConnection | undefined>;
-  opens: number;
 }
 
 export interface LatencyProfile {

@@ -9,8 +9,6 @@ import type { ResponseWriter } from './ModuleCore.js';
 export class ModuleResponse implements ResponseWriter {
   /** True right after an information line, so the next one needs no leading CR LF. */
   private inInfo = false;
-  /** Set once a final result code was written. */
-  finished = false;
 
   constructor(
     private readonly out: (bytes: Buffer) => void,
@@ -62,6 +60,5 @@ export class ModuleResponse implements ResponseWriter {
 
   private final(code: string): void {
     this.result(code);
-    this.finished = true;
   }
 }

@@ -33,10 +33,6 @@ export class Pacer {
     this.options = { ...this.options, baud };
   }
 
-  get pending(): number {
-    return this.queued;
-  }
-
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     this.queue.push(Buffer.from(chunk));

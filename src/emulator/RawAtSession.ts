@@ -131,6 +131,11 @@ export class RawAtSession {
     }
   }
 
+  /** Waits for each of these exact URC lines in turn (a boot banner: `RDY`, then the model's boot URCs). */
+  async waitLines(lines: readonly string[], timeoutMs = 10_000): Promise<void> {
+    for (const line of lines) await this.waitUrc(new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`), timeoutMs);
+  }
+
   /** Whether a URC matching `pattern` has been seen (without waiting). */
   hasUrc(pattern: RegExp): boolean {
     return this.urcs.some((u) => pattern.test(u));

@@ -141,7 +141,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private static freshState(urcPort: AtPortName): ModuleState {
     return {
       echo: true, cmee: 1, sendEcho: false, cfun: 1, lastQiError: 0, urcPort,
-      pdp: new Map(), ssl: new Map(), conns: new Array(12).fill(undefined), opens: 0, registrationUrcMode: new Map(),
+      pdp: new Map(), ssl: new Map(), conns: new Array(12).fill(undefined), registrationUrcMode: new Map(),
     };
   }
 

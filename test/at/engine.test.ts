@@ -111,8 +111,8 @@ describe('failures end in a clear error and a working engine', () => {
     await at.send('ATE0');
     const closed = new Promise((r) => at.on('close', r));
     module.faults.delayResponse(1000);
+    module.once('command', () => module.faults.unplug());
     const pending = at.send('AT+CGMM');
-    setTimeout(() => module.faults.unplug(), 50);
     await expect(pending).rejects.toSatisfy(code('TRANSPORT_CLOSED'));
     expect(await closed).toMatchObject({ reason: 'disconnected' });
     await expect(at.send('AT')).rejects.toSatisfy(code('TRANSPORT_CLOSED'));
@@ -121,9 +121,9 @@ describe('failures end in a clear error and a working engine', () => {
   test('no answer at all: a timeout, then AT_NO_ANSWER for what waits, never a hang', async () => {
     const { at, module } = await client({}, { fenceTimeoutMs: 100, fenceAttempts: 2 });
     await at.send('ATE0');
+    const down = new Promise<string>((r) => at.on('reset', r));
     await at.send('AT+QPOWD');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(module.ready).toBe(false);
+    expect(await down).toBe('POWERED DOWN');
     const first = at.send('AT', { timeoutMs: 100 });
     const second = at.send('AT', { timeoutMs: 100 });
     await expect(first).rejects.toSatisfy(code('AT_TIMEOUT'));

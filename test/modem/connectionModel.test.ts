@@ -71,8 +71,9 @@ async function play(events: readonly string[]): Promise<string> {
     await recovering;
   }
   if (events.includes('UNPLUGGED')) {
+    const reconnecting = new Promise<void>((resolve) => modem.on('state', (s) => s === 'reconnecting' && resolve()));
     m.faults.unplug();
-    await new Promise((r) => setTimeout(r, 60));
+    await reconnecting;
     m.faults.replug();
   }
   await modem.whenReady(5000);

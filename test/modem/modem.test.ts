@@ -62,8 +62,9 @@ describe('bring-up', () => {
     await modem.send('AT+QSSLCFG="sni",1,1');
     let lost = 0;
     modem.on('socketsLost', () => lost++);
+    const restarted = new Promise<void>((r) => modem.on('state', (s) => s === 'connected.recovering' && r()));
     await modem.send('AT+CFUN=1,1');
-    await new Promise((r) => setTimeout(r, 30));
+    await restarted;
     await modem.whenReady(5000);
     expect(lost).toBeGreaterThan(0);
     expect((await modem.send('AT+QSSLCFG="sni",1', { expect: ['+QSSLCFG:'] })).lines[0]).toBe('+QSSLCFG: "sni",1,1');
@@ -146,11 +147,9 @@ describe('recovery', () => {
   test('unplug and replug: the machine reconnects to the same path and is ready again', async () => {
     const m = virtual({ model: 'BG96' });
     const modem = await open(m);
-    const states: string[] = [];
-    modem.on('state', (s) => states.push(s));
+    const reconnecting = new Promise<void>((r) => modem.on('state', (s) => s === 'reconnecting' && r()));
     m.faults.unplug();
-    await new Promise((r) => setTimeout(r, 150));
-    expect(states).toContain('reconnecting');
+    await reconnecting;
     m.faults.replug();
     await modem.whenReady(5000);
     expect((await modem.send('AT+CGMM')).lines).toEqual(['BG96']);

@@ -4,6 +4,7 @@
  */
 import type { CommandTable, ModuleCore, ResponseWriter } from '../ModuleCore.js';
 import { intArg, strArg } from '../parseCommandLine.js';
+import { intSetting } from './intSetting.js';
 
 /** Basic commands, which may be chained on one line (`AT&FZE0`, T04); one `OK` ends the line. */
 export const BASIC_COMMANDS = {
@@ -89,20 +90,7 @@ const fixed = (lines: (core: ModuleCore) => readonly string[]): CommandTable[str
 
 export const BASIC_TABLE: CommandTable = {
   '': (_cmd, io) => io.ok(),
-  '+CMEE': (cmd, io, core) => {
-    if (cmd.form === 'read') {
-      io.info(`+CMEE: ${core.state.cmee}`);
-      return io.ok();
-    }
-    if (cmd.form === 'test') {
-      io.info('+CMEE: (0-2)');
-      return io.ok();
-    }
-    const v = intArg(cmd.args, 0, 0, 2);
-    if (cmd.form !== 'set' || v === undefined || cmd.args.length !== 1) return io.error();
-    core.state.cmee = v as 0 | 1 | 2;
-    io.ok();
-  },
+  '+CMEE': intSetting('+CMEE', 2, (c) => c.state.cmee, (c, v) => { c.state.cmee = v as 0 | 1 | 2; }),
   '+CGMM': fixed((c) => [c.profile.cgmm]),
   '+GMM': fixed((c) => [c.profile.cgmm]),
   '+CGMR': fixed((c) => [c.profile.revision]),

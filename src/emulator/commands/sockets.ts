@@ -76,7 +76,6 @@ async function finishOpen(family: SocketFamily, req: OpenRequest, conn: NetConne
     return report(family.failureCode(core, outcome.ok ? 'connect' : outcome.failure));
   }
   core.faults.countOpen();
-  core.state.opens++;
   conn.attach(outcome.socket, {
     onData: (c, pushed) => {
       if (pushed) core.urcWithData(`${family.urc}: "recv",${c.id},${pushed.length}`, Buffer.concat([pushed, CRLF]), gen);

@@ -5,6 +5,7 @@
 import type { CommandTable } from '../ModuleCore.js';
 import { openTcp } from '../network/openConnection.js';
 import { intArg, strArg } from '../parseCommandLine.js';
+import { intSetting } from './intSetting.js';
 import {
   closeHandler, familyConns, recvHandler, sendHandler, startOpen, stateLine, type SocketFamily,
 } from './sockets.js';
@@ -60,18 +61,5 @@ export const TCP_TABLE: CommandTable = {
     }
     io.ok();
   },
-  '+QISDE': (cmd, io, core) => {
-    if (cmd.form === 'read') {
-      io.info(`+QISDE: ${core.state.sendEcho ? 1 : 0}`);
-      return io.ok();
-    }
-    if (cmd.form === 'test') {
-      io.info('+QISDE: (0,1)');
-      return io.ok();
-    }
-    const v = intArg(cmd.args, 0, 0, 1);
-    if (cmd.form !== 'set' || v === undefined || cmd.args.length !== 1) return io.error();
-    core.state.sendEcho = v === 1;
-    io.ok();
-  },
+  '+QISDE': intSetting('+QISDE', 1, (c) => (c.state.sendEcho ? 1 : 0), (c, v) => { c.state.sendEcho = v === 1; }),
 };

@@ -156,10 +156,13 @@ export async function activatePdp(c: StepContext): Promise<string> {
       const { apn, user = '', password = '', auth = 0 } = options.apn;
       await send(c, `AT+QICSGP=${ctx},1,"${apn}","${user}","${password}",${auth}`);
     }
-    const active = (await send(c, 'AT+QIACT?', { expect: ['+QIACT:'] })).lines.find((l) => l.startsWith(`+QIACT: ${ctx},`));
-    if (!active) await send(c, `AT+QIACT=${ctx}`, { qiErrorDetail: true });
-    const again = (await send(c, 'AT+QIACT?', { expect: ['+QIACT:'] })).lines.find((l) => l.startsWith(`+QIACT: ${ctx},`));
-    const ip = /"([^"]+)"/.exec(again ?? '')?.[1];
+    const query = async () => (await send(c, 'AT+QIACT?', { expect: ['+QIACT:'] })).lines.find((l) => l.startsWith(`+QIACT: ${ctx},`));
+    let line = await query();
+    if (!line) {
+      await send(c, `AT+QIACT=${ctx}`, { qiErrorDetail: true });
+      line = await query();
+    }
+    const ip = /"([^"]+)"/.exec(line ?? '')?.[1];
     if (!ip) throw new Error(`context ${ctx} is not active after AT+QIACT`);
     return ip;
   } catch (e) {
