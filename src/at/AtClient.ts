@@ -1,17 +1,20 @@
 /**
- * `AtClient`: the AT engine over any transport or URL, for programs and tests that speak AT themselves.
+ * `AtClient`: the AT engine over any transport or URL, for programs and tests that speak AT themselves. It knows
+ * the dialect (dialect.ts), so a command needs options only where it differs from what Quectel's manuals say:
  *
  * ```ts
  * const at = await AtClient.open('emulator:BG96');
  * await at.send('ATE0');
- * const { lines } = await at.send('AT+QSSLCFG="sni",1', { expect: ['+QSSLCFG:'] });
+ * const { lines } = await at.send('AT+CPIN?');           // ['+CPIN: READY']: its own prefix is its reply
+ * const { data } = await at.send('AT+QSSLRECV=0,1500');  // counted bytes, whatever they contain
  * await at.close();
  * ```
  */
 import { openTransport, type OpenTransportOptions } from '../transport/openTransport.js';
 import type { Transport } from '../transport/Transport.js';
-import { AT_TIMEOUTS, timeoutFor, type AtCommand, type AtReply } from './AtCommand.js';
+import type { AtCommand, AtReply } from './AtCommand.js';
 import { AtEngine, type AtEngineEvents, type AtEngineOptions } from './AtEngine.js';
+import { AT_TIMEOUTS, commandDefaults, timeoutFor } from './dialect.js';
 
 /** Options of {@link AtClient.open}: the engine's, the transport's, and a timeout table. */
 export interface AtClientOptions extends AtEngineOptions, OpenTransportOptions {
@@ -21,6 +24,11 @@ export interface AtClientOptions extends AtEngineOptions, OpenTransportOptions {
 
 /** What {@link AtClient.send} takes besides the command line: everything of {@link AtCommand} but the line. */
 export type SendOptions = Omit<AtCommand, 'command'>;
+
+/** Only the options that were given: `{ expect: undefined }` must not wipe out what the dialect says. */
+function given(options: SendOptions): SendOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SendOptions;
+}
 
 export class AtClient {
   private readonly timeouts: Readonly<Record<string, number>>;
@@ -39,9 +47,17 @@ export class AtClient {
     return new AtClient(new AtEngine(transport, options), options);
   }
 
-  /** Sends one command; see {@link AtEngine.send} for the errors. The deadline defaults from the timeout table. */
-  send(command: string, options: SendOptions = {}): Promise<AtReply> {
-    return this.engine.send({ ...options, command, timeoutMs: options.timeoutMs ?? timeoutFor(command, this.timeouts) });
+  /**
+   * Sends one command; see {@link AtEngine.send} for the errors. What the options leave out comes from the dialect
+   * (the command's own reply prefix, counted data, downloads, late results) and the timeout table.
+   */
+  send(command: string | Uint8Array, options: SendOptions = {}): Promise<AtReply> {
+    const text = typeof command === 'string' ? command : '';
+    const explicit = given(options);
+    return this.engine.send({
+      ...commandDefaults(text, explicit.payload !== undefined), ...explicit, command,
+      timeoutMs: explicit.timeoutMs ?? timeoutFor(text, this.timeouts),
+    });
   }
 
   /** Subscribes to URCs starting with `prefix`; returns the unsubscribe function. */

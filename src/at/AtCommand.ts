@@ -5,12 +5,17 @@
 
 /** One command for the engine. */
 export interface AtCommand {
-  /** The command line without its CR, e.g. `AT+QSSLRECV=0,1500`. */
-  readonly command: string;
+  /**
+   * The command line without its CR, e.g. `AT+QSSLRECV=0,1500`. A string must be printable ASCII (0x20–0x7E):
+   * anything else could end the line or start another command once written, and is refused with
+   * `INVALID_ARGUMENT`. Bytes (a `Uint8Array`) are written as given, for callers that mean them; only CR and LF are
+   * refused there.
+   */
+  readonly command: string | Uint8Array;
   /**
    * Prefixes of the information lines this command answers with (`+QSSLRECV:`). A line with one of them is this
-   * command's reply even where the same prefix can be a URC (`+CREG:`, `+QSSLOPEN:`). Default: none, and then any
-   * line that is not a known URC counts as reply while the command is in flight.
+   * command's reply even where the same prefix can be a URC (`+CREG:`, `+QSSLOPEN:`); other lines are not. Default:
+   * none, and then any line that is not a known URC counts as reply while the command is in flight.
    */
   readonly expect?: readonly string[];
   /** Deadline for the final result code, from the moment the command was written. Default: the engine's. */
@@ -21,7 +26,7 @@ export interface AtCommand {
   readonly payloadAfter?: 'prompt' | 'connect';
   /** A reply line `<prefix> <n>` announces n raw bytes (`+QSSLRECV:`, `+QIRD:`). */
   readonly dataPrefix?: string;
-  /** The file follows `CONNECT` and ends at `+QFDWL: <size>,<checksum>` (AT+QFDWL). */
+  /** The file follows `CONNECT` and ends at `<name>: <size>,<checksum>` (AT+QFDWL). */
   readonly download?: boolean;
   /**
    * A result that arrives as a URC after `OK` (`+QSSLOPEN: <id>,<err>`): the command resolves only when a line
@@ -30,6 +35,13 @@ export interface AtCommand {
   readonly lateResult?: { readonly prefix: string; readonly timeoutMs: number };
   /** On `ERROR`, ask `AT+QIGETERROR` for the number and text (TCP/IP and SSL commands). Default: false. */
   readonly qiErrorDetail?: boolean;
+  /**
+   * Texts inside the command line that traces, events and errors must not show (a password, a PSK). The
+   * arguments the protocol knows to be secret (`AT+QICSGP`'s password, `AT+CPIN`'s PIN) are hidden without this.
+   */
+  readonly secrets?: readonly string[];
+  /** The payload is key material: no trace shows its bytes, not even with `traceData`. Default: false. */
+  readonly sensitive?: boolean;
   /** Cancels the command: queued, it never runs; in flight, it fails and the engine resynchronises. */
   readonly signal?: AbortSignal;
 }
@@ -46,27 +58,4 @@ export interface AtReply {
   readonly late?: string;
 }
 
-/**
- * Maximum response times from the Quectel manuals (quectel-at.md §3, §4.3, §7.1, §7.3), by command, for callers that
- * give none. Values are data, not code: the engine never switches on command names, and every value can be
- * replaced through the options.
- */
-export const AT_TIMEOUTS: Readonly<Record<string, number>> = {
-  default: 5_000,
-  '+QIACT': 150_000,
-  '+QIDEACT': 40_000,
-  '+QIOPEN': 150_000,
-  '+QSSLOPEN': 150_000,
-  '+QICLOSE': 20_000,
-  '+QSSLCLOSE': 20_000,
-  '+QIDNSGIP': 60_000,
-  '+QFUPL': 60_000,
-  '+CFUN': 15_000,
-  '+COPS': 180_000,
-};
-
-/** The timeout {@link AT_TIMEOUTS} (or an override table) gives a command line. */
-export function timeoutFor(command: string, table: Readonly<Record<string, number>> = AT_TIMEOUTS): number {
-  const name = /^AT(\+[A-Z0-9]+)/i.exec(command)?.[1]?.toUpperCase();
-  return (name !== undefined ? table[name] : undefined) ?? table.default ?? AT_TIMEOUTS.default!;
-}
+export { AT_TIMEOUTS, timeoutFor } from './dialect.js';

@@ -1,10 +1,14 @@
 /**
  * The AT command executor: one command in flight, a queue behind it, replies routed by expectation, URCs to
- * subscribers, and a fence after any timeout so that a late `OK` is never credited to the wrong command.
+ * subscribers, and a fence after any failure so that a late `OK` is never credited to the wrong command.
  *
  *   Transport ──bytes──▶ AtFramer ──frames──▶ classifyLine ──▶ reply of the command in flight ──▶ send() resolves
  *       ▲                   ▲ modeAfter(): counted data,            └──▶ URC ──▶ onUrc() subscribers (signal only)
- *       └──── command, payload ◀── queue ◀── send(AtCommand)        └──▶ RDY / POWERED DOWN ──▶ 'reset'
+ *       │                   │ download, payload echo                └──▶ RDY / POWERED DOWN ──▶ 'reset'
+ *       └──── command, payload ◀── queue ◀── send(AtCommand) ◀── prepareCommand: printable ASCII, secrets marked
+ *
+ * What is shown (trace, `unknown` events, error messages and contexts) goes through the {@link Redactor}: secret
+ * arguments, echoed secrets and echoed payloads never appear there.
  */
 import { EventEmitter } from 'node:events';
 import { QuectelError, type QuectelErrorContext } from '../errors.js';
@@ -13,6 +17,8 @@ import type { Transport, TransportCloseEvent } from '../transport/Transport.js';
 import type { AtCommand, AtReply } from './AtCommand.js';
 import { AtFramer, type AtFrame, type FramerMode } from './AtFramer.js';
 import { classifyLine, finalKind, URC_PREFIXES } from './classifyLine.js';
+import { prepareCommand, type PreparedCommand } from './commandLine.js';
+import { Redactor } from './Redactor.js';
 
 /** Options of {@link AtEngine}. */
 export interface AtEngineOptions {
@@ -22,21 +28,32 @@ export interface AtEngineOptions {
   readonly urcPrefixes?: readonly string[];
   /** Counted data after a URC line, e.g. `+QSSLURC: "recv",<id>,<n>` for a direct-push connection. Default: none. */
   readonly urcDataLength?: (line: string) => number | undefined;
-  /** Receives every command, line and payload as it passes, with a timestamp. Default: none. */
+  /** Receives every command, line and payload as it passes, with a timestamp, secrets redacted. Default: none. */
   readonly trace?: (event: AtTraceEvent) => void;
-  /** Put payload and file bytes into trace events. Default: false (sizes only). */
+  /** Put payload and file bytes into trace events (never those of a `sensitive` command). Default: false (sizes only). */
   readonly traceData?: boolean;
-  /** How long the resynchronising `AT+CMEE?` may take, per attempt. Default: 2000 ms. */
+  /** How long the resynchronising query may take, per attempt. Default: 2000 ms. */
   readonly fenceTimeoutMs?: number;
   /** Attempts before queued commands fail with `AT_NO_ANSWER`. Default: 3. */
   readonly fenceAttempts?: number;
+  /**
+   * After `RDY` or `POWERED DOWN` mid-command: how long the command may still be answered (its echo or result,
+   * T08) before it fails with `AT_MODULE_RESET`. Default: 500 ms.
+   */
+  readonly resetGraceMs?: number;
+  /** Longest line kept; a longer one fails the command with `AT_BAD_REPLY`. Default: 65536 bytes. */
+  readonly maxLineLength?: number;
+  /** Largest count a `+QSSLRECV: <n>`-style line may announce; more is `AT_BAD_REPLY`. Default: 65536. */
+  readonly maxDataLength?: number;
+  /** Largest file an `AT+QFDWL` may deliver; more is `AT_BAD_REPLY`. Default: 64 MiB. */
+  readonly maxDownloadLength?: number;
 }
 
-/** One step seen by the trace hook. Texts of commands and lines; payloads as sizes unless `traceData`. */
+/** One step seen by the trace hook. Texts of commands and lines (secrets redacted); payloads as sizes unless `traceData`. */
 export interface AtTraceEvent {
   readonly at: number;
   readonly dir: 'out' | 'in';
-  readonly kind: 'command' | 'payload' | 'line' | 'prompt' | 'data';
+  readonly kind: 'command' | 'payload' | 'line' | 'prompt' | 'data' | 'echo';
   readonly text?: string;
   readonly length: number;
   readonly bytes?: Uint8Array;
@@ -44,15 +61,15 @@ export interface AtTraceEvent {
 
 export interface AtEngineEvents {
   urc: [line: string, data: Uint8Array | undefined];
-  /** The module announced a (re)start or power-down on its own: `RDY`, `APP RDY`, `POWERED DOWN`. */
+  /** The module announced a restart or power-down on its own: `RDY`, `POWERED DOWN`. */
   reset: [line: string];
-  /** A line nobody expected: logged, never thrown. */
+  /** A line nobody expected (redacted): logged, never thrown. */
   unknown: [line: string];
   close: [event: TransportCloseEvent];
 }
 
 interface Job {
-  readonly cmd: AtCommand;
+  readonly p: PreparedCommand;
   readonly resolve: (r: AtReply) => void;
   readonly reject: (e: Error) => void;
 }
@@ -62,6 +79,12 @@ interface Active {
   readonly lines: string[];
   readonly data: Uint8Array[];
   timer?: NodeJS.Timeout;
+  /** Its echo came (echo is on for it): its payload may be echoed too. */
+  echoSeen: boolean;
+  /** While echo may be on and its echo has not come: lines that may be the previous command's output, or its reply. */
+  readonly preEcho: Array<{ readonly line: string; readonly data?: Uint8Array }>;
+  /** Armed by a restart mid-command: fails it unless the module still answers it. */
+  grace?: NodeJS.Timeout;
 }
 
 interface LateWaiter {
@@ -79,14 +102,12 @@ const FENCE_QUERIES: readonly FenceQuery[] = [
   { command: 'AT+CMGF?', prefix: '+CMGF:' },
 ];
 
-/** How long after `RDY` an `APP RDY` still belongs to the same boot. */
-const BOOT_WINDOW_MS = 30_000;
-
-/** The file download trailer (§6.6): `+QFDWL: <size>,<checksum>`. */
-const QFDWL_TRAILER = /\r\n\+QFDWL: (\d+),([0-9A-Fa-f]+)\r\n/;
+/** Lines kept while waiting for an echo, before the oldest is given up as stale output. */
+const MAX_PRE_ECHO = 64;
 
 export class AtEngine extends EventEmitter<AtEngineEvents> {
   private readonly framer: AtFramer;
+  private readonly redactor: Redactor;
   private readonly queue: Job[] = [];
   private readonly late = new Set<LateWaiter>();
   private active: Active | undefined;
@@ -98,37 +119,48 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
    * The command that last failed without its reply: until the fence succeeds its counted data is still framed as
    * data (never parsed as lines), and a late prompt for it is cancelled.
    */
-  private stale: AtCommand | undefined;
+  private stale: PreparedCommand | undefined;
+  /** Whether the module echoes commands, as far as the engine has seen: on after `RDY` (the factory default, ATE1). */
+  private echo: 'on' | 'off' | 'unknown' = 'unknown';
+  /**
+   * Whether data typed after a send prompt is echoed too (`AT+QISDE=1` was answered OK, §7.2). Only then is an echo
+   * of a send's payload looked for: a payload that starts like the module's next words (`\r\nSEND OK`) could
+   * otherwise be taken for its own echo.
+   */
+  private dataEcho = false;
   private closed = false;
-  /** When the last `RDY` came: an `APP RDY` soon after it is the same boot going on, not another restart. */
-  private lastRdyAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly transport: Transport, private readonly options: AtEngineOptions = {}) {
     super();
-    this.framer = new AtFramer({ modeAfter: (line) => this.modeAfter(line) });
-    transport.on('data', (chunk) => {
-      for (const frame of this.framer.push(chunk)) this.onFrame(frame);
-    });
+    this.redactor = new Redactor(options.traceData === true);
+    this.framer = new AtFramer(
+      { modeAfter: (line) => this.modeAfter(line), frame: (f) => this.onFrame(f), confirmEcho: (line) => this.answersAfterEcho(line) },
+      { maxLineLength: options.maxLineLength, maxDownloadLength: options.maxDownloadLength },
+    );
+    transport.on('data', (chunk) => this.framer.push(chunk));
     transport.once('close', (event) => this.shutDown(event));
   }
 
   /**
    * Queues a command; resolves with its reply once its final result code (and late result) came.
-   * @throws QuectelError `AT_CME_ERROR` (with `context.cme`), `AT_ERROR` (with `context.qiError` where asked),
-   *   `AT_SEND_FAIL`, `AT_TIMEOUT`, `AT_MODULE_RESET`, `AT_ABORTED`, `AT_NO_ANSWER`, `TRANSPORT_CLOSED`,
-   *   `INVALID_ARGUMENT` for a command line holding CR, LF or Ctrl-Z.
+   * @throws QuectelError `INVALID_ARGUMENT` (nothing written) for a command line that is not printable ASCII,
+   *   `AT_CME_ERROR` (with `context.cme`), `AT_ERROR` (with `context.qiError` where asked), `AT_SEND_FAIL`,
+   *   `AT_TIMEOUT`, `AT_MODULE_RESET`, `AT_BAD_REPLY`, `AT_ABORTED`, `AT_NO_ANSWER`, `TRANSPORT_CLOSED`.
    */
   send(cmd: AtCommand): Promise<AtReply> {
-    if (/[\r\n\x1a\x1b]/.test(cmd.command)) {
-      return Promise.reject(new QuectelError('INVALID_ARGUMENT', 'a command line must not contain CR, LF, Ctrl-Z or ESC'));
+    let p: PreparedCommand;
+    try {
+      p = prepareCommand(cmd);
+    } catch (e) {
+      return Promise.reject(e);
     }
     if (this.closed) return Promise.reject(new QuectelError('TRANSPORT_CLOSED', `${this.transport.url} is closed`));
-    if (cmd.signal?.aborted) return Promise.reject(this.error('AT_ABORTED', cmd, 'aborted before it was sent'));
+    if (cmd.signal?.aborted) return Promise.reject(this.error('AT_ABORTED', p, 'aborted before it was sent'));
     return new Promise<AtReply>((resolve, reject) => {
       const onAbort = () => this.abort(job);
       const settle = () => cmd.signal?.removeEventListener('abort', onAbort);
       const job: Job = {
-        cmd,
+        p,
         resolve: (r) => { settle(); resolve(r); },
         reject: (e) => { settle(); reject(e); },
       };
@@ -159,44 +191,49 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     if (this.needsFence && this.queue.length > 0) return void this.runFence();
     const job = this.queue.shift();
     if (!job) return;
-    const cmd = job.cmd;
-    const active: Active = { job, lines: [], data: [] };
+    const { p } = job;
+    const active: Active = { job, lines: [], data: [], echoSeen: false, preEcho: [] };
     this.active = active;
-    this.framer.expectPrompt(cmd.payload !== undefined && (cmd.payloadAfter ?? 'prompt') === 'prompt');
-    this.trace('out', 'command', cmd.command);
+    this.redactor.remember(p);
+    this.framer.expectPrompt(p.cmd.payload !== undefined && (p.cmd.payloadAfter ?? 'prompt') === 'prompt');
+    this.trace('out', 'command', p.shown);
     // The waiter (this.active) is in place before the write. The deadline starts with the write: a write that never
     // completes (CTS held low, a full TCP window) must not leave the command pending for ever.
-    active.timer = setTimeout(() => this.timeOut(active), cmd.timeoutMs ?? this.options.defaultTimeoutMs ?? 5000);
-    this.transport.write(Buffer.from(`${cmd.command}\r`, 'latin1'))
-      .catch((e: unknown) => this.finish(active, e instanceof Error ? e : new Error(String(e))));
+    active.timer = setTimeout(() => this.timeOut(active), p.cmd.timeoutMs ?? this.options.defaultTimeoutMs ?? 5000);
+    this.transport.write(p.bytes).catch((e: unknown) => this.finish(active, e instanceof Error ? e : new Error(String(e))));
   }
 
   private writePayload(active: Active): void {
-    const payload = active.job.cmd.payload!;
-    this.trace('out', 'payload', undefined, payload);
+    const { cmd } = active.job.p;
+    const payload = cmd.payload!;
+    this.trace('out', 'payload', undefined, payload, cmd.sensitive);
+    // With echo on, a module may repeat the payload: after `>` when QISDE=1, after CONNECT on a BG95 upload (§6),
+    // whose result line (`+QFUPL:`) no payload begins with. The framer takes the echo if it comes.
+    const afterPrompt = (cmd.payloadAfter ?? 'prompt') === 'prompt';
+    if (active.echoSeen && (!afterPrompt || this.dataEcho)) this.framer.expectEcho(payload);
     this.transport.write(payload).catch((e: unknown) => this.finish(active, e instanceof Error ? e : new Error(String(e))));
   }
 
   private timeOut(active: Active): void {
     this.markStale(active);
-    this.finish(active, this.error('AT_TIMEOUT', active.job.cmd, 'no final result in time'));
+    this.finish(active, this.error('AT_TIMEOUT', active.job.p, 'no final result in time'));
   }
 
   private abort(job: Job): void {
     const i = this.queue.indexOf(job);
     if (i >= 0) {
       this.queue.splice(i, 1);
-      return job.reject(this.error('AT_ABORTED', job.cmd, 'aborted while queued'));
+      return job.reject(this.error('AT_ABORTED', job.p, 'aborted while queued'));
     }
     if (this.active?.job === job) {
       this.markStale(this.active);
-      return this.finish(this.active, this.error('AT_ABORTED', job.cmd, 'aborted in flight'));
+      return this.finish(this.active, this.error('AT_ABORTED', job.p, 'aborted in flight'));
     }
     for (const w of this.late) {
       if (w.job === job) {
         clearTimeout(w.timer);
         this.late.delete(w);
-        job.reject(this.error('AT_ABORTED', job.cmd, 'aborted while waiting for its result'));
+        job.reject(this.error('AT_ABORTED', job.p, 'aborted while waiting for its result'));
       }
     }
   }
@@ -204,25 +241,32 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   /** The command in flight gave up waiting; its reply may still come, so fence before the next one. */
   private markStale(active: Active): void {
     this.needsFence = true;
-    this.stale = active.job.cmd;
+    this.stale = active.job.p;
     // Keep watching for its prompt, which would otherwise swallow the resync as payload.
-    if (active.job.cmd.payload !== undefined && (active.job.cmd.payloadAfter ?? 'prompt') === 'prompt') {
-      queueMicrotask(() => this.framer.expectPrompt(true));
-    }
+    const { cmd } = active.job.p;
+    if (cmd.payload !== undefined && (cmd.payloadAfter ?? 'prompt') === 'prompt') queueMicrotask(() => this.framer.expectPrompt(true));
   }
 
   /** Ends the command in flight with a reply or an error, then runs the next one. */
   private finish(active: Active, outcome: AtReply | Error): void {
     if (this.active !== active) return;
     clearTimeout(active.timer);
+    clearTimeout(active.grace);
     this.active = undefined;
     this.framer.expectPrompt(false);
+    for (const old of active.preEcho) this.unknown(old.line);
     if (outcome instanceof Error) active.job.reject(outcome);
     else active.job.resolve(outcome);
     this.pump();
   }
 
-  /** Resynchronises with `AT+CMEE?`: everything before its `+CMEE:` line and the `OK` after it is stale. */
+  /** Fails the command in flight because its reply cannot be read, and resynchronises. */
+  private badReply(active: Active, what: string): void {
+    this.markStale(active);
+    this.finish(active, new QuectelError('AT_BAD_REPLY', `${active.job.p.shown}: ${what}`, this.context(active)));
+  }
+
+  /** Resynchronises with a query whose reply is never unsolicited: everything before its reply and `OK` is stale. */
   private async runFence(): Promise<void> {
     const attempts = this.options.fenceAttempts ?? 3;
     for (let n = 0; n < attempts && !this.closed; n++) {
@@ -242,20 +286,48 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       // Nothing came back: the framer may be stuck counting payload bytes that were lost. Start clean.
       this.framer.reset();
     }
-    for (const job of this.queue.splice(0)) job.reject(this.error('AT_NO_ANSWER', job.cmd, 'the module does not answer'));
+    for (const job of this.queue.splice(0)) job.reject(this.error('AT_NO_ANSWER', job.p, 'the module does not answer'));
   }
 
   // ------------------------------------------------------------------ receiving
 
+  /** The command whose framing applies: the one in flight, or the one that failed and may still be answered. */
+  private framingCommand(): AtCommand | undefined {
+    return this.active?.job.p.cmd ?? this.stale?.cmd;
+  }
+
   private modeAfter(line: string): FramerMode | undefined {
-    const cmd = this.active?.job.cmd ?? this.stale;
+    const cmd = this.framingCommand();
     if (cmd?.dataPrefix && line.startsWith(cmd.dataPrefix)) {
-      const m = /^\s*(\d+)$/.exec(line.slice(cmd.dataPrefix.length));
-      if (m) return { data: Number(m[1]) };
+      const n = this.count(line.slice(cmd.dataPrefix.length));
+      if (n !== undefined) return { data: n };
     }
-    if (cmd?.download && line === 'CONNECT') return { rawUntil: QFDWL_TRAILER };
+    if (cmd?.download && line === 'CONNECT') {
+      const name = /^AT(\+[A-Z0-9]+)/i.exec(typeof cmd.command === 'string' ? cmd.command : '')?.[1]?.toUpperCase() ?? '+QFDWL';
+      return { download: { trailer: `${name}: ` } };
+    }
     const n = this.options.urcDataLength?.(line);
     return n === undefined ? undefined : { data: n };
+  }
+
+  /**
+   * Whether `line` can follow the echo of the payload of the command in flight: its final result, its own reply
+   * (`+QFUPL: <n>,<ck>`), a URC or a restart. Anything else means the bytes were not an echo.
+   */
+  private answersAfterEcho(line: string): boolean {
+    const p = this.active?.job.p;
+    if (!p) return true;
+    const own = /^AT(\+[A-Z0-9]+)/i.exec(p.line)?.[1]?.toUpperCase();
+    const replies = [...(p.cmd.expect ?? []), ...(own ? [`${own}:`] : [])];
+    const kind = classifyLine(line, { command: p.line, expect: replies }, this.options.urcPrefixes ?? URC_PREFIXES);
+    return kind === 'final' || kind === 'reset' || kind === 'urc' || (kind === 'reply' && replies.some((r) => line.startsWith(r)));
+  }
+
+  /** `<n>` (optionally followed by `,<more fields>`, as UDP reads have) within the bound; undefined otherwise. */
+  private count(text: string): number | undefined {
+    const m = /^ ?(\d{1,10})(?:,.*)?$/.exec(text);
+    const n = m ? Number(m[1]) : Number.NaN;
+    return Number.isSafeInteger(n) && n <= (this.options.maxDataLength ?? 65_536) ? n : undefined;
   }
 
   private onFrame(frame: AtFrame): void {
@@ -263,63 +335,129 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     switch (frame.kind) {
       case 'prompt':
         this.trace('in', 'prompt', '>');
-        if (active?.job.cmd.payload) this.writePayload(active);
-        // A late prompt for a command that already failed: ESC cancels the send (§4.1) instead of letting the
-        // resync's bytes become payload.
-        else if (this.stale?.payload) this.transport.write(Uint8Array.of(0x1b)).catch(() => undefined);
+        if (active?.job.p.cmd.payload) {
+          this.heard(active);
+          this.writePayload(active);
+        } else if (this.stale?.cmd.payload) {
+          // A late prompt for a command that already failed: ESC cancels the send (§4.1) instead of letting the
+          // resync's bytes become payload.
+          this.transport.write(Uint8Array.of(0x1b)).catch(() => undefined);
+        }
+        return;
+      case 'echo':
+        this.trace('in', 'echo', undefined, undefined, true, frame.length);
         return;
       case 'data':
-        this.trace('in', 'data', frame.line, frame.bytes);
-        if (active && active.job.cmd.dataPrefix && frame.line.startsWith(active.job.cmd.dataPrefix)) {
-          active.lines.push(frame.line);
-          active.data.push(frame.bytes);
-        } else if (this.stale?.dataPrefix && frame.line.startsWith(this.stale.dataPrefix)) {
-          this.emit('unknown', frame.line); // the late reply of a command that already failed
-        } else this.emitUrc(frame.line, frame.bytes);
-        return;
-      case 'raw':
-        this.trace('in', 'data', frame.trailer, frame.bytes);
-        if (active) {
+        this.trace('in', 'data', this.redactor.line(frame.line), frame.bytes, active?.job.p.cmd.sensitive);
+        return this.onData(active, frame.line, frame.bytes);
+      case 'download':
+        this.trace('in', 'data', frame.trailer, frame.bytes, active?.job.p.cmd.sensitive);
+        if (active?.job.p.cmd.download) {
+          this.heard(active);
           active.data.push(frame.bytes);
           active.lines.push(frame.trailer);
         }
         return;
+      case 'overflow':
+        if (active) return this.badReply(active, `a ${frame.what} longer than ${frame.limit} bytes`);
+        return this.unknown(`[a ${frame.what} longer than ${frame.limit} bytes, dropped]`);
       case 'line':
-        this.trace('in', 'line', frame.text);
+        this.trace('in', 'line', this.redactor.line(frame.text));
         return this.onLine(frame.text);
     }
+  }
+
+  private onData(active: Active | undefined, line: string, bytes: Uint8Array): void {
+    const prefix = active?.job.p.cmd.dataPrefix;
+    if (active && prefix && line.startsWith(prefix)) {
+      if (this.echo !== 'off' && !active.echoSeen) return this.holdBeforeEcho(active, { line, data: bytes });
+      this.heard(active);
+      active.lines.push(line);
+      active.data.push(bytes);
+    } else if (this.stale?.cmd.dataPrefix && line.startsWith(this.stale.cmd.dataPrefix)) {
+      this.unknown(line); // the late reply of a command that already failed
+    } else this.emit('urc', line, bytes);
   }
 
   private onLine(line: string): void {
     // A late result is matched before anything else: its prefix need not be a known URC (`+QPING:`, `+QHTTPGET:`).
     if (this.settleLate(line)) return void this.emit('urc', line, undefined);
-    // T08: `APP RDY` follows `RDY` within seconds, inside a reply or a fence: the same boot, not another restart.
-    if (line === 'APP RDY' && performance.now() - this.lastRdyAt < BOOT_WINDOW_MS) return this.emitUrc(line, undefined);
     if (this.fence) return this.onFenceLine(line);
     const active = this.active;
-    const cmd = active?.job.cmd;
-    // CONNECT opens the data phase of QFUPL (host writes) and QFDWL (the framer already switched to raw).
+    const p = active?.job.p;
+    const cmd = p?.cmd;
+    // CONNECT opens the data phase of QFUPL (host writes) and QFDWL (the framer already switched to download).
     if (line === 'CONNECT' && active && cmd && (cmd.download || (cmd.payload && cmd.payloadAfter === 'connect'))) {
+      this.heard(active);
       if (!cmd.download) this.writePayload(active);
       return;
     }
-    const kind = classifyLine(line, cmd, this.options.urcPrefixes ?? URC_PREFIXES);
-    if (kind === 'reset') return this.onReset(line);
-    if (kind === 'urc') return this.emitUrc(line, undefined);
-    if (kind === 'unknown' || !active || !cmd) return void this.emit('unknown', line);
-    if (kind === 'echo') return;
-    if (kind === 'reply') {
-      active.lines.push(line);
-      return;
+    // A counted-data line the framer refused (`+QSSLRECV: -1`, `NaN`, `0x10`, too large): its bytes cannot be framed.
+    if (active && cmd?.dataPrefix && line.startsWith(cmd.dataPrefix)) {
+      return this.badReply(active, `malformed data length in "${this.redactor.line(line)}"`);
     }
+    const kind = classifyLine(line, p && { command: p.line, expect: cmd!.expect }, this.options.urcPrefixes ?? URC_PREFIXES);
+    if (kind === 'reset') return this.onReset(line);
+    if (kind === 'urc') return void this.emit('urc', line, undefined);
+    if (!active || !p) return this.unknown(line);
+    if (kind === 'echo' || (this.echo !== 'off' && !active.echoSeen && kind !== 'final' && line.endsWith(p.line))) {
+      // The echo; text glued before it is the previous command's output still being printed.
+      if (line.length > p.line.length) this.unknown(line.slice(0, -p.line.length));
+      return this.onEcho(active);
+    }
+    // While echo may be on, nothing before a command's echo is its reply (a BC66 still printing after the last OK):
+    // such lines wait for the echo (then they were stale) or for the final result (then echo was off after all).
+    if (this.echo !== 'off' && !active.echoSeen) {
+      if (kind === 'final') return this.finalWithoutEcho(active, line);
+      return this.holdBeforeEcho(active, { line });
+    }
+    if (kind === 'unknown') return this.unknown(line);
+    this.heard(active);
+    if (kind === 'reply') return void active.lines.push(line);
     this.onFinal(active, line);
   }
 
+  private onEcho(active: Active): void {
+    active.echoSeen = true;
+    this.echo = 'on';
+    this.heard(active);
+    for (const old of active.preEcho.splice(0)) this.unknown(old.line);
+  }
+
+  private holdBeforeEcho(active: Active, entry: { line: string; data?: Uint8Array }): void {
+    active.preEcho.push(entry);
+    if (active.preEcho.length > MAX_PRE_ECHO) this.unknown(active.preEcho.shift()!.line);
+  }
+
+  /** A final result with no echo before it: echo is off after all, and the lines held back were its reply. */
+  private finalWithoutEcho(active: Active, final: string): void {
+    this.echo = 'off';
+    const held = active.preEcho.splice(0);
+    const { p } = active.job;
+    for (const h of held) {
+      if (h.data) {
+        active.lines.push(h.line);
+        active.data.push(h.data);
+      } else if (classifyLine(h.line, { command: p.line, expect: p.cmd.expect }) === 'reply') active.lines.push(h.line);
+      else this.unknown(h.line);
+    }
+    this.heard(active);
+    this.onFinal(active, final);
+  }
+
+  /** Something of the command in flight came: a restart before it did not stop the module from answering it. */
+  private heard(active: Active): void {
+    clearTimeout(active.grace);
+    active.grace = undefined;
+  }
+
   private onFinal(active: Active, line: string): void {
-    const cmd = active.job.cmd;
-    const context = { command: cmd.command, final: line, lines: active.lines.join(' | ') };
+    const { p } = active.job;
+    const cmd = p.cmd;
     switch (finalKind(line)) {
       case 'ok': {
+        if (!active.echoSeen && this.echo === 'unknown') this.echo = 'off';
+        this.noteEchoSettings(p.line);
         const reply = { lines: active.lines, final: line, data: active.data.length === 1 ? active.data[0]! : Buffer.concat(active.data) };
         if (!cmd.lateResult) return this.finish(active, reply);
         const late = cmd.lateResult;
@@ -327,38 +465,56 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
           prefix: late.prefix, job: active.job, reply,
           timer: setTimeout(() => {
             this.late.delete(w);
-            active.job.reject(this.error('AT_TIMEOUT', cmd, `no ${late.prefix} after OK`));
+            active.job.reject(this.error('AT_TIMEOUT', p, `no ${late.prefix} after OK`));
           }, late.timeoutMs),
         };
         this.late.add(w);
         // The queue moves on: the module takes other commands while it works on this one.
         this.active = undefined;
         clearTimeout(active.timer);
+        clearTimeout(active.grace);
+        this.framer.expectPrompt(false);
         return this.pump();
       }
       case 'cme': {
         const text = line.slice('+CME ERROR:'.length).trim();
         const cme = /^\d+$/.test(text) ? Number(text) : undefined;
         const meaning = cme === undefined ? text : (CME_ERRORS[cme] ?? 'unknown error');
-        return this.finish(active, new QuectelError('AT_CME_ERROR', `${cmd.command}: +CME ERROR ${text} (${meaning})`, { ...context, cme }));
+        return this.finish(active, new QuectelError('AT_CME_ERROR', `${p.shown}: +CME ERROR ${text} (${meaning})`, { ...this.context(active, line), cme }));
       }
       case 'send-fail':
-        return this.finish(active, new QuectelError('AT_SEND_FAIL', `${cmd.command}: the module's send buffer is full`, context));
+        return this.finish(active, new QuectelError('AT_SEND_FAIL', `${p.shown}: the module's send buffer is full`, this.context(active, line)));
       default: {
-        const error = new QuectelError('AT_ERROR', `${cmd.command} answered ${line}`, context);
+        const error = new QuectelError('AT_ERROR', `${p.shown} answered ${line}`, this.context(active, line));
         if (!cmd.qiErrorDetail) return this.finish(active, error);
         // Ask for the detail before anything else runs; the command fails either way.
         const job = active.job;
         this.queue.unshift({
-          cmd: { command: 'AT+QIGETERROR', expect: ['+QIGETERROR:'] },
+          p: prepareCommand({ command: 'AT+QIGETERROR', expect: ['+QIGETERROR:'] }),
           resolve: (r) => job.reject(withDetail(error, r.lines[0])),
           reject: () => job.reject(error),
         });
         this.active = undefined;
         clearTimeout(active.timer);
+        clearTimeout(active.grace);
         this.framer.expectPrompt(false);
         return this.pump();
       }
+    }
+  }
+
+  /**
+   * `ATE0`, `ATE1`, `ATZ`, `AT&F` (alone or chained, `AT&FZE0`, T04) change echo for the commands after them;
+   * `AT+QISDE=<0|1>` the echo of send payloads.
+   */
+  private noteEchoSettings(line: string): void {
+    const qisde = /^AT\+QISDE=\s*([01])$/i.exec(line);
+    if (qisde) this.dataEcho = qisde[1] === '1';
+    const basic = /^AT((?:&?[A-Z]\d*)+)$/i.exec(line)?.[1];
+    if (!basic) return;
+    for (const t of basic.toUpperCase().match(/&?[A-Z]\d*/g) ?? []) {
+      if (t === 'E0' || t === 'E') this.echo = 'off';
+      else if (t === 'E1' || t === 'Z' || t === 'Z0' || t === '&F' || t === '&F0') this.echo = 'on';
     }
   }
 
@@ -366,14 +522,15 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     const fence = this.fence!;
     const kind = classifyLine(line, { command: fence.query.command, expect: [fence.query.prefix] }, this.options.urcPrefixes ?? URC_PREFIXES);
     if (kind === 'reset') return this.onReset(line);
-    if (kind === 'urc') return this.emitUrc(line, undefined);
-    if (kind === 'reply' && line.startsWith(fence.query.prefix)) this.fence!.sawReply = true;
-    else if (kind === 'final' && line === 'OK' && this.fence!.sawReply) this.fence!.done(true);
-    else this.emit('unknown', line); // stale: the late answer of whatever timed out
+    if (kind === 'urc') return void this.emit('urc', line, undefined);
+    if (kind === 'echo') return;
+    if (kind === 'reply' && line.startsWith(fence.query.prefix)) fence.sawReply = true;
+    else if (kind === 'final' && line === 'OK' && fence.sawReply) fence.done(true);
+    else this.unknown(line); // stale: the late answer of whatever failed
   }
 
-  private emitUrc(line: string, data: Uint8Array | undefined): void {
-    this.emit('urc', line, data);
+  private unknown(line: string): void {
+    this.emit('unknown', this.redactor.line(line));
   }
 
   /** Resolves the command waiting for `line` as its late result; true if there was one. */
@@ -390,16 +547,21 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   }
 
   private onReset(line: string): void {
-    if (line === 'RDY') this.lastRdyAt = performance.now();
+    // After a restart the module echoes again (ATE1 is the factory default, §1.1); the payload echo setting is lost.
+    this.echo = line === 'RDY' ? 'on' : 'unknown';
+    this.dataEcho = false;
     const active = this.active;
-    if (active) {
-      // Its answer may still come (T08: `RDY` glued before the reply to a command written at boot): fence it off.
-      this.needsFence = true;
-      this.finish(active, this.error('AT_MODULE_RESET', active.job.cmd, `the module restarted (${line})`));
+    if (active && !active.grace) {
+      // T08: a command written while the module booted is answered right after `RDY`. Give it a moment; a command
+      // the module never answers fails as a restart, and its late answer (if any) is fenced off.
+      active.grace = setTimeout(() => {
+        this.markStale(active);
+        this.finish(active, this.error('AT_MODULE_RESET', active.job.p, `the module restarted (${line})`));
+      }, this.options.resetGraceMs ?? 500);
     }
     for (const w of this.late) {
       clearTimeout(w.timer);
-      w.job.reject(this.error('AT_MODULE_RESET', w.job.cmd, `the module restarted (${line})`));
+      w.job.reject(this.error('AT_MODULE_RESET', w.job.p, `the module restarted (${line})`));
     }
     this.late.clear();
     this.emit('reset', line);
@@ -410,6 +572,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     const error = new QuectelError('TRANSPORT_CLOSED', `${this.transport.url} closed (${event.reason})`, { reason: event.reason }, { cause: event.error });
     if (this.active) {
       clearTimeout(this.active.timer);
+      clearTimeout(this.active.grace);
       this.active.job.reject(error);
       this.active = undefined;
     }
@@ -423,15 +586,26 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     this.emit('close', event);
   }
 
-  private error(code: 'AT_TIMEOUT' | 'AT_ABORTED' | 'AT_MODULE_RESET' | 'AT_NO_ANSWER', cmd: AtCommand, what: string): QuectelError {
-    return new QuectelError(code, `${cmd.command}: ${what}`, { command: cmd.command });
+  /** What an error may carry about a command: how it is shown, never its secrets or payload. */
+  private context(active: Active, final?: string): QuectelErrorContext {
+    return {
+      command: active.job.p.shown, ...(final !== undefined ? { final } : {}),
+      lines: active.lines.map((l) => this.redactor.line(l)).join(' | '),
+    };
   }
 
-  private trace(dir: 'in' | 'out', kind: AtTraceEvent['kind'], text?: string, bytes?: Uint8Array): void {
+  private error(code: 'AT_TIMEOUT' | 'AT_ABORTED' | 'AT_MODULE_RESET' | 'AT_NO_ANSWER', p: PreparedCommand, what: string): QuectelError {
+    return new QuectelError(code, `${p.shown}: ${what}`, { command: p.shown });
+  }
+
+  private trace(dir: 'in' | 'out', kind: AtTraceEvent['kind'], text?: string, bytes?: Uint8Array, sensitive?: boolean, length?: number): void {
     const hook = this.options.trace;
     if (!hook) return;
-    const withBytes = bytes !== undefined && this.options.traceData === true;
-    hook({ at: performance.now(), dir, kind, ...(text !== undefined ? { text } : {}), length: bytes?.length ?? text?.length ?? 0, ...(withBytes ? { bytes } : {}) });
+    const withBytes = bytes !== undefined && this.options.traceData === true && sensitive !== true;
+    hook({
+      at: performance.now(), dir, kind, ...(text !== undefined ? { text } : {}),
+      length: length ?? bytes?.length ?? text?.length ?? 0, ...(withBytes ? { bytes } : {}),
+    });
   }
 }
 
@@ -441,4 +615,3 @@ function withDetail(error: QuectelError, line: string | undefined): QuectelError
   const context: QuectelErrorContext = { ...error.context, qiError: Number(m[1]), qiErrorText: m[2] };
   return new QuectelError('AT_ERROR', `${error.message}: ${m[1]} ${m[2]}`, context);
 }
-

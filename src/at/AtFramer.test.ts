@@ -1,36 +1,43 @@
 import { describe, expect, test } from 'vitest';
 import { latin1, splits } from '../../test/helpers/chunks.js';
-import { AtFramer, type AtFrame, type FramerHooks } from './AtFramer.js';
+import { AtFramer, type AtFrame, type FramerMode, type FramerOptions } from './AtFramer.js';
+import { formatChecksum, quectelChecksum } from '../protocol/checksum.js';
 
 const RECV = /^\+(?:QSSLRECV|QIRD): (\d+)$/;
 const PUSH = /^\+(?:QSSLURC|QIURC): "recv",\d+,(\d+)$/;
-const hooks: FramerHooks = {
-  modeAfter(line) {
-    const m = RECV.exec(line) ?? PUSH.exec(line);
-    if (m) return { data: Number(m[1]) };
-    if (line === 'CONNECT') return { rawUntil: /\r\n\+QFDWL: (\d+),([0-9a-f]+)\r\n/ };
-    return undefined;
-  },
-};
+function modeAfter(line: string): FramerMode | undefined {
+  const m = RECV.exec(line) ?? PUSH.exec(line);
+  if (m) return { data: Number(m[1]) };
+  if (line === 'CONNECT') return { download: { trailer: '+QFDWL: ' } };
+  return undefined;
+}
 
-type Plain = { kind: string; text?: string; line?: string; hex?: string; trailer?: string };
+/** A framer that collects its frames. */
+function framer(options: FramerOptions = {}): { framer: AtFramer; frames: AtFrame[] } {
+  const frames: AtFrame[] = [];
+  return { framer: new AtFramer({ modeAfter, frame: (f) => frames.push(f) }, options), frames };
+}
+
+type Plain = { kind: string; text?: string; line?: string; hex?: string; trailer?: string; length?: number; what?: string };
 const plain = (f: AtFrame): Plain => {
   switch (f.kind) {
     case 'line': return { kind: 'line', text: f.text };
     case 'prompt': return { kind: 'prompt' };
     case 'data': return { kind: 'data', line: f.line, hex: Buffer.from(f.bytes).toString('hex') };
-    case 'raw': return { kind: 'raw', trailer: f.trailer, hex: Buffer.from(f.bytes).toString('hex') };
+    case 'download': return { kind: 'download', trailer: f.trailer, hex: Buffer.from(f.bytes).toString('hex') };
+    case 'echo': return { kind: 'echo', length: f.length };
+    case 'overflow': return { kind: 'overflow', what: f.what };
   }
 };
 
 /** Runs `input` through a framer whole and in random chunks; every run must give the same frames. */
-function expectFrames(input: Uint8Array, expected: Plain[], setup?: (f: AtFramer) => void): void {
-  for (const { name, chunks } of splits(input)) {
-    const framer = new AtFramer(hooks);
-    setup?.(framer);
-    const frames = chunks.flatMap((c) => framer.push(c)).map(plain);
-    expect(frames, name).toEqual(expected);
-    expect(framer.partial, name).toBe(false);
+function expectFrames(input: Uint8Array, expected: Plain[], setup?: (f: AtFramer) => void, options?: FramerOptions): void {
+  for (const { name, chunks } of [...splits(input), { name: '1-byte chunks', chunks: [...input].map((b) => Uint8Array.of(b)) }]) {
+    const f = framer(options);
+    setup?.(f.framer);
+    for (const c of chunks) f.framer.push(c);
+    expect(f.frames.map(plain), name).toEqual(expected);
+    expect(f.framer.partial, name).toBe(false);
   }
 }
 
@@ -81,10 +88,82 @@ describe('counted data', () => {
   });
 });
 
-describe('raw download', () => {
-  test('the file ends at the trailer whose size matches, even if the file contains a trailer-like text', () => {
-    const file = latin1('abc\r\n+QFDWL: 9,1\r\nxyz'); // a size that does not match its offset
-    const input = Buffer.concat([latin1('\r\nCONNECT\r\n'), file, latin1('\r\n+QFDWL: 21,4c5a\r\n\r\nOK\r\n')]);
-    expectFrames(input, [line('CONNECT'), { kind: 'raw', trailer: '+QFDWL: 21,4c5a', hex: file.toString('hex') }, line('OK')]);
+describe('download', () => {
+  const trailerOf = (file: Uint8Array) => `+QFDWL: ${file.length},${formatChecksum(quectelChecksum(file))}`;
+  const download = (file: Buffer, gap = '\r\n') =>
+    Buffer.concat([latin1('\r\nCONNECT\r\n'), file, latin1(`${gap}${trailerOf(file)}\r\n\r\nOK\r\n`)]);
+
+  test('the file ends at the trailer whose size and checksum match, not at trailer-like text inside it', () => {
+    const sizeWrong = latin1('abc\r\n+QFDWL: 9,1\r\nxyz');
+    // Text whose size field equals its own offset, so only the checksum tells it from the real trailer.
+    const sizeRight = Buffer.concat([latin1('log line\r\n'), latin1('\r\n+QFDWL: 10,ffff\r\n'), latin1('rest\n')]);
+    for (const file of [sizeWrong, sizeRight]) {
+      expectFrames(download(file), [line('CONNECT'), { kind: 'download', trailer: trailerOf(file), hex: file.toString('hex') }, line('OK')]);
+    }
+  });
+  test('a trailer with no CR LF before it (as QFUPL answers on BG96) also ends the file', () => {
+    const file = latin1('-----END CERTIFICATE-----');
+    expectFrames(download(file, ''), [line('CONNECT'), { kind: 'download', trailer: trailerOf(file), hex: file.toString('hex') }, line('OK')]);
+  });
+  test('a file ending in CR LF, and an empty file', () => {
+    for (const file of [latin1('a\r\n'), latin1('')]) {
+      expectFrames(download(file), [line('CONNECT'), { kind: 'download', trailer: trailerOf(file), hex: file.toString('hex') }, line('OK')]);
+    }
+  });
+  test('a download past its bound is abandoned with an overflow frame', () => {
+    const file = Buffer.alloc(100, 0x41);
+    const frames = framer({ maxDownloadLength: 50 });
+    frames.framer.push(download(file));
+    expect(frames.frames.map(plain).slice(0, 2)).toEqual([line('CONNECT'), { kind: 'overflow', what: 'download' }]);
+  });
+});
+
+describe('bounds', () => {
+  test('a line past the bound is dropped up to its end, reported once, and the next line is read', () => {
+    expectFrames(latin1(`\r\n${'x'.repeat(100)}\r\n\r\nOK\r\n`), [{ kind: 'overflow', what: 'line' }, line('OK')], undefined, { maxLineLength: 64 });
+  });
+  test('a line exactly at the bound is kept', () => {
+    expectFrames(latin1(`\r\n${'y'.repeat(64)}\r\n`), [line('y'.repeat(64))], undefined, { maxLineLength: 64 });
+  });
+});
+
+describe('payload echo', () => {
+  const payload = latin1('-----BEGIN PRIVATE KEY-----\nMII\r\nOK\r\n');
+  test('the module repeating the payload is consumed whole, the result after it is read', () => {
+    const input = Buffer.concat([payload, latin1('\r\nSEND OK\r\n')]);
+    expectFrames(input, [{ kind: 'echo', length: payload.length }, line('SEND OK')], (f) => f.expectEcho(payload));
+  });
+  test('after a prompt: its space first, then the echo', () => {
+    const input = Buffer.concat([latin1('\r\n> '), payload, latin1('\r\nSEND OK\r\n')]);
+    const { framer: f, frames } = framer();
+    f.expectPrompt(true);
+    for (const b of input) {
+      f.push(Uint8Array.of(b));
+      if (frames.length === 1 && frames[0]!.kind === 'prompt' && !('armed' in f)) {
+        Object.defineProperty(f, 'armed', { value: true });
+        f.expectEcho(payload);
+      }
+    }
+    expect(frames.map(plain)).toEqual([{ kind: 'prompt' }, { kind: 'echo', length: payload.length }, line('SEND OK')]);
+  });
+  test('a whole match is an echo only if the line after it confirms it: `+` is not the echo of `+QFUPL:`', () => {
+    const plus = latin1('+');
+    const run = (input: Buffer) => {
+      for (const { name, chunks } of splits(input)) {
+        const frames: AtFrame[] = [];
+        const f = new AtFramer({ modeAfter, frame: (x) => frames.push(x), confirmEcho: (l) => l.startsWith('+QFUPL:') || l === 'OK' });
+        f.expectEcho(plus);
+        for (const c of chunks) f.push(c);
+        expect(frames.map(plain), name).toEqual(input[1] === 0x2b
+          ? [{ kind: 'echo', length: 1 }, line('+QFUPL: 1,2b00'), line('OK')]
+          : [line('+QFUPL: 1,2b00'), line('OK')]);
+      }
+    };
+    run(latin1('+QFUPL: 1,2b00\r\n\r\nOK\r\n')); // no echo: the + is the result's own
+    run(latin1('++QFUPL: 1,2b00\r\n\r\nOK\r\n')); // echo, then the result
+  });
+  test('no echo after all: bytes that matched the payload\'s start are read as lines again', () => {
+    const p = latin1('\r\nSENT');
+    expectFrames(latin1('\r\nSEND OK\r\n'), [line('SEND OK')], (f) => f.expectEcho(p));
   });
 });

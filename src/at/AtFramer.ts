@@ -1,160 +1,399 @@
 /**
  * Bytes from the module → frames, with explicit modes (lessons.md §10.2):
  *
- *   line   CR LF ended text; blank lines between frames are dropped; trailing CRs (the echo's `AT\r\r\n`) stripped
- *   prompt a `>` at the start of a line, only while the command in flight waits for one (T09: `\r\n> `, no line end)
- *   data   exactly N raw bytes after a line that announced them (`+QSSLRECV: N`, `+QIRD: N`, a push URC)
- *   raw    bytes up to a trailer whose length field matches their count (the file after `CONNECT` of AT+QFDWL)
+ *   line      CR LF ended text; blank lines between frames are dropped; trailing CRs (the echo's `AT\r\r\n`) stripped
+ *   prompt    a `>` at the start of a line, only while the command in flight waits for one (T09: `\r\n> `, no line end)
+ *   data      exactly N raw bytes after a line that announced them (`+QSSLRECV: N`, `+QIRD: N`, a push URC)
+ *   download  the file after `CONNECT` of AT+QFDWL, up to the `+QFDWL: <size>,<checksum>` trailer whose size and
+ *             checksum both match the bytes before it (a file may contain trailer-like text: a log, a PEM bundle)
+ *   echo      the module repeating a payload the host just wrote (ATE1 with QISDE=1, or a BG95 upload, §6): taken
+ *             while it matches the payload byte for byte, and kept only if the line after it is one the command can
+ *             be answered with (a payload `+` is not the echo of the `+` of `+QFUPL: 1,2b00`); otherwise the bytes
+ *             are read again as lines
  *
  * Which lines announce data is decided by the engine, synchronously, through {@link FramerHooks.modeAfter}: the
  * same text can be payload or a line depending on the command in flight. The line parser never runs over payload.
+ *
+ * Cost is linear in the bytes received, whatever the read sizes: a partial line or payload is kept as a list of
+ * pieces and joined once when complete, LF is searched only in new bytes, and the download checksum is folded in as
+ * bytes arrive. A line is bounded ({@link FramerOptions.maxLineLength}); past it the rest of the line is dropped and
+ * an `overflow` frame says so.
  */
+import { ChecksumAccumulator, parseChecksum } from '../protocol/checksum.js';
 
 /** One unit the engine acts on. Line text is latin1, so every byte maps to one character and nothing is lost. */
 export type AtFrame =
   | { readonly kind: 'line'; readonly text: string }
   | { readonly kind: 'prompt' }
   | { readonly kind: 'data'; readonly line: string; readonly bytes: Uint8Array }
-  | { readonly kind: 'raw'; readonly bytes: Uint8Array; readonly trailer: string };
+  | { readonly kind: 'download'; readonly bytes: Uint8Array; readonly trailer: string }
+  /** A payload echo, consumed whole. */
+  | { readonly kind: 'echo'; readonly length: number }
+  /** A line or download went past its bound; its bytes were dropped. */
+  | { readonly kind: 'overflow'; readonly what: 'line' | 'download'; readonly limit: number };
 
-/** What follows a line: N counted bytes, or raw bytes up to a trailer (its first group is the byte count). */
-export type FramerMode = { readonly data: number } | { readonly rawUntil: RegExp };
+/** What follows a line: N counted bytes, or a file up to its trailer (`+QFDWL: `). */
+export type FramerMode = { readonly data: number } | { readonly download: { readonly trailer: string } };
 
 export interface FramerHooks {
   /** Called for every complete line before it becomes a frame; a mode makes the bytes after it payload. */
   modeAfter(line: string): FramerMode | undefined;
+  /** Whether `line`, the first line after what matched a payload, shows that it was the payload's echo. Default: yes. */
+  confirmEcho?(line: string): boolean;
+  /** Receives every frame, in order, as it completes. */
+  frame(frame: AtFrame): void;
 }
+
+/** Options of {@link AtFramer}. */
+export interface FramerOptions {
+  /** Longest line kept; the rest of a longer one is dropped. Default: 65536 bytes. */
+  readonly maxLineLength?: number;
+  /** Largest download kept; past it the download is abandoned. Default: 64 MiB. */
+  readonly maxDownloadLength?: number;
+}
+
+export const DEFAULT_MAX_LINE_LENGTH = 64 * 1024;
+export const DEFAULT_MAX_DOWNLOAD_LENGTH = 64 * 1024 * 1024;
 
 const CR = 0x0d;
 const LF = 0x0a;
 const GT = 0x3e;
 const SPACE = 0x20;
 const EMPTY = new Uint8Array(0);
+/** Longest trailer line after its prefix: `<size up to 10 digits>,<4 hex digits>\r`. */
+const TRAILER_TAIL_MAX = 24;
 
-type State =
-  | { readonly kind: 'line' }
-  | { readonly kind: 'data'; readonly line: string; readonly need: number; readonly parts: Uint8Array[]; have: number }
-  | { readonly kind: 'raw'; readonly trailer: RegExp; readonly parts: Uint8Array[] };
+interface DataState { readonly line: string; readonly need: number; readonly bytes: ByteSink }
+interface DownloadState {
+  readonly marker: Buffer;
+  readonly file: ByteSink;
+  readonly sum: ChecksumAccumulator;
+  /** Bytes not yet known to be file content: a possible start of the trailer. */
+  tail: Uint8Array;
+  /** The last two bytes folded into the file, to recognise the CR LF that precedes the trailer (-1: none). */
+  last: number;
+  beforeLast: number;
+}
+interface EchoState {
+  readonly payload: Uint8Array;
+  matched: number;
+  /** The bytes after a whole match, up to the end of the line that confirms or refutes it. */
+  after?: ByteSink;
+}
 
-const concat = (parts: readonly Uint8Array[], size?: number): Uint8Array =>
-  parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+
+/**
+ * Collects bytes that arrive in pieces of any size into a few large blocks: each byte is copied once, and a
+ * million one-byte reads make a few blocks, not a million array entries.
+ */
+class ByteSink {
+  private blocks: Buffer[] = [];
+  private block: Buffer = Buffer.alloc(0);
+  private used = 0;
+  length = 0;
+
+  /** Copies in `bytes`, or only its bytes from `from` up to `to` (no view is made: views cost more than bytes). */
+  append(bytes: Uint8Array, from = 0, to = bytes.length): void {
+    let i = from;
+    while (i < to) {
+      if (this.used === this.block.length) {
+        if (this.used > 0) this.blocks.push(this.block);
+        this.block = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(256, this.length, to - i)));
+        this.used = 0;
+      }
+      const n = Math.min(to - i, this.block.length - this.used);
+      if (n === 1) this.block[this.used] = bytes[i]!;
+      else this.block.set(bytes.subarray(i, i + n), this.used);
+      this.used += n;
+      i += n;
+    }
+    this.length += to - from;
+  }
+
+  /** The first `size` bytes collected (default: all), as one new buffer. */
+  take(size = this.length): Buffer {
+    const all = [...this.blocks, this.block.subarray(0, this.used)];
+    return all.length === 1 && size === this.used ? Buffer.from(all[0]!.subarray(0, size)) : Buffer.concat(all, size);
+  }
+}
+
+/** Where `marker` starts in `bytes` at or after `from`, or -1 (Uint8Array.indexOf takes one byte only). */
+function indexOfBytes(bytes: Uint8Array, marker: Uint8Array, from: number): number {
+  for (let i = bytes.indexOf(marker[0]!, from); i >= 0 && i + marker.length <= bytes.length; i = bytes.indexOf(marker[0]!, i + 1)) {
+    let j = 1;
+    while (j < marker.length && bytes[i + j] === marker[j]) j++;
+    if (j === marker.length) return i;
+  }
+  return -1;
+}
 
 export class AtFramer {
-  private buf: Uint8Array = EMPTY;
-  private state: State = { kind: 'line' };
+  private readonly maxLine: number;
+  private readonly maxDownload: number;
+  private mode: 'line' | 'data' | 'download' | 'echo' = 'line';
+  private lineParts = new ByteSink();
+  private lineLength = 0;
+  /** Dropping the rest of an overlong line, up to its LF. */
+  private skipping = false;
   private promptArmed = false;
   private afterPrompt = false;
+  private data: DataState | undefined;
+  private download: DownloadState | undefined;
+  private echo: EchoState | undefined;
 
-  constructor(private readonly hooks: FramerHooks) {}
+  constructor(private readonly hooks: FramerHooks, options: FramerOptions = {}) {
+    this.maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+    this.maxDownload = options.maxDownloadLength ?? DEFAULT_MAX_DOWNLOAD_LENGTH;
+  }
 
   /** Arms (or disarms) prompt detection: a `>` at the start of a line is then the send prompt, once. */
   expectPrompt(on: boolean): void {
     this.promptArmed = on;
   }
 
-  /** Whether a line, payload or trailer is incomplete. */
+  /** The host just wrote `payload`; if the module repeats it next, consume it as an echo. */
+  expectEcho(payload: Uint8Array): void {
+    if (this.mode !== 'line' || payload.length === 0) return;
+    this.mode = 'echo';
+    this.echo = { payload, matched: 0 };
+  }
+
+  /** Whether a line, payload, download or echo is incomplete. */
   get partial(): boolean {
-    return this.state.kind !== 'line' || this.buf.some((b) => b !== CR && b !== LF);
+    return this.mode !== 'line' || this.lineLength > 0 || this.skipping;
   }
 
   /** Drops everything buffered (after a reset or reopen) and returns to line mode. */
   reset(): void {
-    this.buf = EMPTY;
-    this.state = { kind: 'line' };
+    this.mode = 'line';
+    this.lineParts = new ByteSink();
+    this.lineLength = 0;
+    this.skipping = false;
     this.promptArmed = false;
     this.afterPrompt = false;
+    this.data = undefined;
+    this.download = undefined;
+    this.echo = undefined;
   }
 
-  /** Takes the next chunk; returns the frames it completed, in order. */
-  push(chunk: Uint8Array): AtFrame[] {
-    const frames: AtFrame[] = [];
-    let input = chunk;
-    if (this.state.kind === 'line' && this.buf.length > 0) input = Buffer.concat([this.buf, chunk]);
-    this.buf = EMPTY;
+  /** Takes the next chunk; frames go to {@link FramerHooks.frame} as they complete. */
+  push(chunk: Uint8Array): void {
     let i = 0;
-    while (i < input.length) {
-      const s = this.state;
-      if (s.kind === 'data') {
-        const take = Math.min(s.need - s.have, input.length - i);
-        s.parts.push(input.subarray(i, i + take));
-        s.have += take;
-        i += take;
-        if (s.have === s.need) {
-          frames.push({ kind: 'data', line: s.line, bytes: Uint8Array.prototype.slice.call(concat(s.parts, s.need)) });
-          this.state = { kind: 'line' };
-        }
-        continue;
-      }
-      if (s.kind === 'raw') {
-        s.parts.push(input.subarray(i));
-        i = input.length;
-        const rest = this.matchTrailer(s, frames);
-        if (rest) {
-          input = rest;
-          i = 0;
-        }
-        continue;
-      }
-      // Line mode.
-      const b = input[i]!;
-      if (b === CR || b === LF) {
-        i++;
-        continue;
-      }
-      if (this.afterPrompt) {
-        this.afterPrompt = false;
-        if (b === SPACE) {
-          i++;
-          continue;
-        }
-      }
-      if (b === GT && this.promptArmed) {
-        this.promptArmed = false;
-        this.afterPrompt = true;
-        frames.push({ kind: 'prompt' });
-        i++;
-        continue;
-      }
-      const lf = input.indexOf(LF, i);
-      if (lf < 0) {
-        this.buf = Uint8Array.prototype.slice.call(input, i);
-        break;
-      }
-      let end = lf;
-      while (end > i && input[end - 1] === CR) end--;
-      const text = Buffer.from(input.buffer, input.byteOffset + i, end - i).toString('latin1');
-      i = lf + 1;
-      const mode = this.hooks.modeAfter(text);
-      if (mode === undefined) frames.push({ kind: 'line', text });
-      else if ('data' in mode) {
-        if (mode.data === 0) frames.push({ kind: 'data', line: text, bytes: new Uint8Array(0) });
-        else this.state = { kind: 'data', line: text, need: mode.data, parts: [], have: 0 };
-      } else {
-        frames.push({ kind: 'line', text });
-        this.state = { kind: 'raw', trailer: new RegExp(mode.rawUntil.source, mode.rawUntil.flags.replace('g', '')), parts: [] };
+    while (i < chunk.length) {
+      switch (this.mode) {
+        case 'line': i = this.pushLine(chunk, i); break;
+        case 'data': i = this.pushData(chunk, i); break;
+        case 'download': i = this.pushDownload(chunk, i); break;
+        case 'echo': i = this.pushEcho(chunk, i); break;
       }
     }
-    return frames;
+  }
+
+  private pushLine(chunk: Uint8Array, start: number): number {
+    let i = start;
+    if (this.lineLength === 0 && !this.skipping) {
+      while (i < chunk.length && (chunk[i] === CR || chunk[i] === LF)) i++;
+      if (i < chunk.length && this.afterPrompt) {
+        this.afterPrompt = false;
+        if (chunk[i] === SPACE) i++;
+      }
+      if (i >= chunk.length) return i;
+      if (chunk[i] === GT && this.promptArmed) {
+        this.promptArmed = false;
+        this.afterPrompt = true;
+        this.hooks.frame({ kind: 'prompt' });
+        return i + 1;
+      }
+    }
+    const lf = chunk.indexOf(LF, i);
+    const end = lf < 0 ? chunk.length : lf;
+    if (this.skipping) {
+      if (lf >= 0) this.skipping = false;
+      return lf < 0 ? chunk.length : lf + 1;
+    }
+    // The bound is on the text; a line's raw bytes may also hold the CRs before its LF (`AT\r\r\n`).
+    if (this.lineLength + (end - i) > this.maxLine + 2) {
+      this.lineParts = new ByteSink();
+      this.lineLength = 0;
+      this.skipping = lf < 0;
+      this.hooks.frame({ kind: 'overflow', what: 'line', limit: this.maxLine });
+      return lf < 0 ? chunk.length : lf + 1;
+    }
+    if (lf < 0) {
+      this.lineParts.append(chunk, i);
+      this.lineLength += chunk.length - i;
+      return chunk.length;
+    }
+    let bytes: Uint8Array;
+    if (this.lineLength === 0) bytes = chunk.subarray(i, lf);
+    else {
+      this.lineParts.append(chunk, i, lf);
+      bytes = this.lineParts.take();
+      this.lineParts = new ByteSink();
+    }
+    this.lineLength = 0;
+    let n = bytes.length;
+    while (n > 0 && bytes[n - 1] === CR) n--;
+    bytes = bytes.subarray(0, n);
+    if (n > this.maxLine) this.hooks.frame({ kind: 'overflow', what: 'line', limit: this.maxLine });
+    else if (n > 0) this.completeLine(latin1(bytes));
+    return lf + 1;
+  }
+
+  private completeLine(text: string): void {
+    const mode = this.hooks.modeAfter(text);
+    if (mode === undefined) return this.hooks.frame({ kind: 'line', text });
+    if ('data' in mode) {
+      if (mode.data === 0) return this.hooks.frame({ kind: 'data', line: text, bytes: EMPTY });
+      this.mode = 'data';
+      this.data = { line: text, need: mode.data, bytes: new ByteSink() };
+      return;
+    }
+    this.hooks.frame({ kind: 'line', text });
+    this.mode = 'download';
+    this.download = {
+      marker: Buffer.from(mode.download.trailer, 'latin1'), file: new ByteSink(), sum: new ChecksumAccumulator(), tail: EMPTY, last: -1, beforeLast: -1,
+    };
+  }
+
+  private pushData(chunk: Uint8Array, i: number): number {
+    const s = this.data!;
+    const take = Math.min(s.need - s.bytes.length, chunk.length - i);
+    s.bytes.append(chunk, i, i + take);
+    if (s.bytes.length === s.need) {
+      this.mode = 'line';
+      this.data = undefined;
+      this.hooks.frame({ kind: 'data', line: s.line, bytes: s.bytes.take() });
+    }
+    return i + take;
+  }
+
+  private pushEcho(chunk: Uint8Array, start: number): number {
+    const e = this.echo!;
+    let i = start;
+    if (e.after === undefined) {
+      // The space that ends a send prompt comes before anything the module echoes.
+      if (this.afterPrompt && e.matched === 0 && chunk[i] === SPACE) {
+        this.afterPrompt = false;
+        i++;
+      }
+      while (i < chunk.length && e.matched < e.payload.length && chunk[i] === e.payload[e.matched]) {
+        i++;
+        e.matched++;
+      }
+      if (e.matched < e.payload.length) {
+        if (i === chunk.length) return i;
+        return this.notAnEcho(e, EMPTY, i);
+      }
+      e.after = new ByteSink();
+    }
+    // A whole match: read on to the end of the next line, which must be one the command can answer with.
+    const lf = chunk.indexOf(LF, i);
+    e.after.append(chunk, i, lf < 0 ? chunk.length : lf + 1);
+    const next = lf < 0 ? chunk.length : lf + 1;
+    const after = e.after.take();
+    const text = latin1(after).split(/[\r\n]+/).find((t) => t !== '');
+    // Wait for a whole line with text in it (the CR LF before it may come first), within the line bound.
+    if ((text === undefined || lf < 0) && e.after.length <= this.maxLine) return next;
+    if (text !== undefined && (this.hooks.confirmEcho?.(text) ?? true)) {
+      this.mode = 'line';
+      this.echo = undefined;
+      this.hooks.frame({ kind: 'echo', length: e.payload.length });
+      this.push(after);
+      return next;
+    }
+    return this.notAnEcho(e, after, next);
+  }
+
+  /** What matched the payload was the module's own output after all: read it (and what followed) as lines. */
+  private notAnEcho(e: EchoState, after: Uint8Array, next: number): number {
+    this.mode = 'line';
+    this.echo = undefined;
+    if (e.matched > 0) this.push(e.payload.subarray(0, e.matched));
+    if (after.length > 0) this.push(after);
+    return next;
+  }
+
+  /** Folds the file bytes `buf[from..to)` in; false when the download went past its bound. */
+  private commit(d: DownloadState, buf: Uint8Array, from: number, to: number): boolean {
+    if (to <= from) return true;
+    if (d.sum.length + (to - from) > this.maxDownload) {
+      this.mode = 'line';
+      this.download = undefined;
+      this.hooks.frame({ kind: 'overflow', what: 'download', limit: this.maxDownload });
+      return false;
+    }
+    d.file.append(buf, from, to);
+    d.sum.update(buf, from, to);
+    d.beforeLast = to - from >= 2 ? buf[to - 2]! : d.last;
+    d.last = buf[to - 1]!;
+    return true;
+  }
+
+  private pushDownload(chunk: Uint8Array, start: number): number {
+    const d = this.download!;
+    const held = d.tail.length;
+    // Positions below are in `buf`: the chunk itself when nothing was held back, else the held bytes and the rest.
+    const buf = held === 0 ? chunk : Buffer.concat([d.tail, chunk.subarray(start)]);
+    const offset = held === 0 ? 0 : start - held; // buf position + offset = chunk position
+    d.tail = EMPTY;
+    const at = (bufIndex: number) => Math.max(start, bufIndex + offset);
+    let pos = held === 0 ? start : 0;
+    for (;;) {
+      const idx = indexOfBytes(buf, d.marker, pos);
+      if (idx < 0) {
+        const keep = partialMarkerAt(buf, d.marker, pos);
+        if (!this.commit(d, buf, pos, buf.length - keep)) return at(buf.length - keep);
+        d.tail = Uint8Array.prototype.slice.call(buf, buf.length - keep);
+        return chunk.length;
+      }
+      if (!this.commit(d, buf, pos, idx)) return at(idx);
+      const lf = buf.indexOf(LF, idx + d.marker.length);
+      const tooLong = (lf < 0 ? buf.length : lf) - idx - d.marker.length > TRAILER_TAIL_MAX;
+      if (lf < 0 && !tooLong) {
+        d.tail = Uint8Array.prototype.slice.call(buf, idx);
+        return chunk.length;
+      }
+      if (!tooLong) {
+        const bytes = this.matchTrailer(d, latin1(buf.subarray(idx + d.marker.length, lf)).replace(/\r+$/, ''));
+        if (bytes) {
+          this.mode = 'line';
+          this.download = undefined;
+          this.hooks.frame({ kind: 'download', bytes, trailer: latin1(buf.subarray(idx, lf)).replace(/\r+$/, '') });
+          return at(lf + 1);
+        }
+      }
+      // File content that looks like a trailer: its first byte is data, and the search goes on after it.
+      if (!this.commit(d, buf, idx, idx + 1)) return at(idx + 1);
+      pos = idx + 1;
+    }
   }
 
   /**
-   * Looks for the trailer in the raw bytes so far. A match counts only if its length field equals the bytes before
-   * it, so a file that happens to contain the trailer text is not cut short. Returns the bytes after the trailer.
+   * The file, if `fields` (`<size>,<checksum>`) describe the bytes folded in so far: either all of them (a module
+   * that starts the trailer right after the data) or all but a CR LF before the trailer (the documented form, T03).
    */
-  private matchTrailer(s: Extract<State, { kind: 'raw' }>, frames: AtFrame[]): Uint8Array | undefined {
-    const all = concat(s.parts);
-    const text = Buffer.from(all.buffer, all.byteOffset, all.length).toString('latin1');
-    const re = new RegExp(s.trailer.source, `${s.trailer.flags}g`);
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      if (Number(m[1]) === m.index) {
-        frames.push({ kind: 'raw', bytes: Uint8Array.prototype.slice.call(all, 0, m.index), trailer: m[0].trim() });
-        this.state = { kind: 'line' };
-        return all.subarray(m.index + m[0].length);
-      }
-      re.lastIndex = m.index + 1;
+  private matchTrailer(d: DownloadState, fields: string): Uint8Array | undefined {
+    const m = /^(\d{1,10}),([0-9A-Fa-f]{1,4})$/.exec(fields);
+    if (!m) return undefined;
+    const size = Number(m[1]);
+    const ck = parseChecksum(m[2]!);
+    const total = d.sum.length;
+    if (d.beforeLast === CR && d.last === LF && size === total - 2 && ck === d.sum.valueWithout(Uint8Array.of(CR, LF))) {
+      return d.file.take(total - 2);
     }
-    s.parts.length = 0;
-    s.parts.push(all);
+    if (size === total && ck === d.sum.value) return d.file.take();
     return undefined;
   }
+}
+
+/** Length of the longest end of `buf` (from `from` on) that is a proper start of `marker`. */
+function partialMarkerAt(buf: Uint8Array, marker: Uint8Array, from: number): number {
+  for (let k = Math.min(marker.length - 1, buf.length - from); k > 0; k--) {
+    let ok = true;
+    for (let j = 0; j < k && ok; j++) ok = buf[buf.length - k + j] === marker[j];
+    if (ok) return k;
+  }
+  return 0;
 }

@@ -2,15 +2,15 @@
  * Decides what a line is (lessons.md §10.4): a module reset, a final result code, the reply of the command in
  * flight, or a URC. The same prefix can be either of the last two (`+CREG:`, `+QSSLOPEN:`), so expectation decides.
  */
+import { BOOT_URCS, URC_PREFIXES } from './dialect.js';
 
-/** Lines a module prints on its own when it (re)starts or powers down; they have no prefix to route by. */
-export const RESET_LINES: ReadonlySet<string> = new Set(['RDY', 'APP RDY', 'POWERED DOWN', 'NORMAL POWER DOWN']);
+export { URC_PREFIXES } from './dialect.js';
 
-/** Prefixes of unsolicited result codes, unless the command in flight expects them. */
-export const URC_PREFIXES: readonly string[] = [
-  '+QSSLURC:', '+QIURC:', '+QSSLOPEN:', '+QIOPEN:', '+CREG:', '+CGREG:', '+CEREG:', '+CPIN:', '+CFUN:', '+QUSIM:',
-  '+QIND:', '+QSSLSEND:', '+QSSLCLOSE:', '+CTZV:', '+QNITZ:',
-];
+/**
+ * Lines a module prints on its own when it restarts or powers down; they have no prefix to route by. `APP RDY` is
+ * not one: it ends a boot whose `RDY` a host attaching late did not see (T08; a USB port enumerates after `RDY`).
+ */
+export const RESET_LINES: ReadonlySet<string> = new Set(['RDY', 'POWERED DOWN', 'NORMAL POWER DOWN']);
 
 export type FinalKind = 'ok' | 'error' | 'cme' | 'send-fail' | 'no-carrier';
 
@@ -28,12 +28,14 @@ export type LineClass = 'reset' | 'echo' | 'final' | 'reply' | 'urc' | 'unknown'
 
 /** What the in-flight command contributes to classification; `undefined` when nothing is in flight. */
 export interface InFlight {
+  /** The command line as written (latin1 text), to recognise its echo. */
   readonly command: string;
   readonly expect?: readonly string[];
 }
 
 export function classifyLine(line: string, inFlight: InFlight | undefined, urcPrefixes: readonly string[] = URC_PREFIXES): LineClass {
   if (RESET_LINES.has(line)) return 'reset';
+  if (BOOT_URCS.has(line)) return 'urc';
   if (inFlight) {
     if (line === inFlight.command) return 'echo';
     if (finalKind(line) !== undefined) return 'final';

@@ -36,14 +36,27 @@ export interface ModemOptions {
   readonly reconnect?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number; readonly maxAttempts?: number };
   /** Restarts tolerated while coming up before giving up with `MODEM_RESETTING`. Default: 3. */
   readonly maxResets?: number;
+  /**
+   * After the network dropped the PDP context (`+QIURC: "pdpdeact"`): first delay, cap and attempts of reactivating
+   * it (exponential backoff) before the modem fails with `MODEM_PDP_FAILED`. Default: 500 ms, 10000 ms, 8.
+   */
+  readonly pdpRecovery?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number; readonly maxAttempts?: number };
   /** Options of the AT client: timeouts, trace. Default: the manuals' timeouts, no trace. */
   readonly at?: AtClientOptions;
 }
+
+/**
+ * The command dialect a module speaks beyond 3GPP: `lte` for the LTE/UMTS families with `AT+QICSGP`/`AT+QIACT` and
+ * the BG96-style SSL set; `nb-iot` for BC25/BC66/BC660K and the like, whose PDP context comes up with attach
+ * (`AT+CGATT`, `AT+CGPADDR`) and which have another SSL dialect or none (quectel-at.md §8.2, §9).
+ */
+export type ModuleFamily = 'lte' | 'nb-iot';
 
 /** What identification found. */
 export interface ModuleInfo {
   /** `Quectel`, or `Quectel_Ltd` on NB-IoT modules. */
   readonly manufacturer: string;
+  readonly family: ModuleFamily;
   readonly model: string;
   readonly revision: string;
   /** `AT+QGMR`. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { redactCommandLine, secretValues } from './secrets.js';
+import { redactCommandLine, redactReplyLine, secretValues } from './secrets.js';
 
 describe('redactCommandLine', () => {
   test.each([
@@ -23,5 +23,18 @@ describe('redactCommandLine', () => {
     expect(secretValues('AT+QICSGP=1,1,"internet","bob","hunter2",1')).toEqual(['hunter2']);
     expect(secretValues('AT+QSSLCFG="psk",1,"id","k"')).toEqual(['id', 'k']);
     expect(secretValues('AT+CSQ')).toEqual([]);
+  });
+});
+
+describe('redactReplyLine', () => {
+  test.each([
+    ['+QICSGP: 1,"internet","bob","hunter2",1', '+QICSGP: 1,"internet","bob","***",1'],
+    ['+QICSGP: 1,"","","",0', '+QICSGP: 1,"","","",0'],
+    ['+QSSLCFG: "clientkey",1,"UFS:k.pem","pw"', '+QSSLCFG: "clientkey",1,"UFS:k.pem","***"'],
+    ['+QSSLCFG: "psk",2,"id","key"', '+QSSLCFG: "psk",2,"***","***"'],
+    ['+QSSLCFG: "seclevel",1,2', '+QSSLCFG: "seclevel",1,2'],
+    ['+CPIN: READY', '+CPIN: READY'],
+  ])('%s', (line, shown) => {
+    expect(redactReplyLine(line)).toBe(shown);
   });
 });

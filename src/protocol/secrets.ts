@@ -65,6 +65,31 @@ export function redactCommandLine(line: string): string {
   return `${m[1]}${m[2]}=${args.join(',')}`;
 }
 
+/**
+ * Reply lines that read a secret back: `+QICSGP: <type>,"<apn>","<user>","<password>",<auth>` (the query of a PDP
+ * context), and the SSL context's key password and PSK in `+QSSLCFG:`.
+ */
+const SECRET_FIELDS: Readonly<Record<string, SecretRule>> = {
+  '+QICSGP': at(3),
+  '+QSSLCFG': bySetting({ clientkey: [3], psk: [2, 3] }),
+};
+
+/** A reply line with every secret field replaced by {@link REDACTED}, or the line itself when it shows none. */
+export function redactReplyLine(line: string): string {
+  const m = /^(\+[A-Za-z0-9]+):( ?)(.*)$/.exec(line);
+  const rule = m && SECRET_FIELDS[m[1]!.toUpperCase()];
+  if (!m || !rule) return line;
+  const fields = splitArguments(m[3]!);
+  const positions = rule(fields);
+  if (positions.length === 0) return line;
+  for (const p of positions) {
+    const f = fields[p];
+    if (f === undefined || f.trim() === '' || f.trim() === '""') continue;
+    fields[p] = f.trim().startsWith('"') ? `"${REDACTED}"` : REDACTED;
+  }
+  return `${m[1]}:${m[2]}${fields.join(',')}`;
+}
+
 /** The secret argument values of a command line, unquoted, for redacting them wherever else they show up (echo). */
 export function secretValues(line: string): string[] {
   const m = /^AT(\+[A-Za-z0-9]+)=(.*)$/i.exec(line);

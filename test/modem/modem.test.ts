@@ -62,7 +62,7 @@ describe('bring-up', () => {
     await modem.send('AT+QSSLCFG="sni",1,1');
     let lost = 0;
     modem.on('socketsLost', () => lost++);
-    const restarted = new Promise<void>((r) => modem.on('state', (s) => s === 'connected.recovering' && r()));
+    const restarted = new Promise<void>((r) => modem.on('socketsLost', r));
     await modem.send('AT+CFUN=1,1');
     await restarted;
     await modem.whenReady(5000);
@@ -189,5 +189,54 @@ describe('recovery', () => {
     await first.close(); // the host process "dies" with id 4 open
     const second = await open(m);
     expect((await second.send('AT+QISTATE', { expect: ['+QISTATE:'] })).lines).toEqual([]);
+  });
+});
+
+describe('the network drops the PDP context (+QIURC: "pdpdeact")', () => {
+  async function echoServer(): Promise<number> {
+    const { createServer } = await import('node:net');
+    const server = createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    return (server.address() as { port: number }).port;
+  }
+
+  test('the modem leaves ready, reports sockets lost, reactivates and comes back; the next QIOPEN works', async () => {
+    const port = await echoServer();
+    const m = virtual({ model: 'EC25' });
+    const modem = await open(m, { pdpRecovery: { initialDelayMs: 10 } });
+    const states: string[] = [];
+    modem.on('state', (s) => states.push(s));
+    let lost = 0;
+    modem.on('socketsLost', () => lost++);
+    const back = new Promise<void>((r) => modem.on('state', (s) => s === 'connected.ready' && r()));
+    m.faults.pdpDeactivate(1);
+    await back;
+    expect(states).toEqual(['connected.pdpLost', 'connected.reactivating', 'connected.reclaiming', 'connected.restoring', 'connected.ready']);
+    expect(lost).toBe(1);
+    expect(modem.ip).toBe('10.7.157.1');
+    const opened = await modem.send(`AT+QIOPEN=1,0,"TCP","127.0.0.1",${port},0,0`);
+    expect(opened.late).toBe('+QIOPEN: 0,0');
+  });
+
+  test('a context that will not come back ends in MODEM_PDP_FAILED after the attempts, not a hang', async () => {
+    const m = virtual({ model: 'EC25' });
+    const modem = await open(m, { pdpRecovery: { initialDelayMs: 5, maxDelayMs: 10, maxAttempts: 3 }, at: { timeouts: { '+QIACT': 200 }, fenceTimeoutMs: 200 } });
+    for (let i = 0; i < 10; i++) m.faults.dropResponse('AT+QIACT=1');
+    const failed = new Promise<void>((r) => modem.on('state', (s) => s === 'failed' && r()));
+    m.faults.pdpDeactivate(1);
+    await failed;
+    await expect(modem.whenReady(100)).rejects.toSatisfy(code('MODEM_PDP_FAILED'));
+  }, 20_000);
+
+  test('another context going down is not ours: the modem stays ready', async () => {
+    const m = virtual({ model: 'EC25' });
+    const modem = await open(m);
+    const states: string[] = [];
+    modem.on('state', (s) => states.push(s));
+    m.faults.pdpDeactivate(2);
+    expect((await modem.send('AT+CGMM')).lines).toEqual(['EC25']);
+    expect(states).toEqual([]);
+    expect(modem.state).toBe('connected.ready');
   });
 });

@@ -53,19 +53,37 @@ function sleep(c: StepContext, ms: number): Promise<void> {
   });
 }
 
-/** `AT` until it answers (the module may still be booting), then echo off and numeric errors. */
+/**
+ * `AT` until it answers (the module may still be booting), then echo off and numeric errors. The deadline counts
+ * from the port opening and starts again at each restart the module announces: a boot is what this step waits for.
+ * An `AT` in flight when the module announces a restart is not waited for: it may have been lost while the module
+ * booted, and the engine's fence takes care of a late answer to it.
+ */
 export async function sync(c: StepContext): Promise<void> {
   const { options } = c;
-  const deadline = Date.now() + (options.syncTimeoutMs ?? 10_000);
-  for (;;) {
-    try {
-      await send(c, 'AT', { timeoutMs: 500 });
-      break;
-    } catch (e) {
-      if (isQuectelError(e, 'TRANSPORT_CLOSED')) throw new ModemFailure('port-lost', 'the port closed while syncing', e);
-      if (Date.now() > deadline) throw new ModemFailure('no-answer', `no answer to AT within ${options.syncTimeoutMs ?? 10_000} ms`, e);
-      await sleep(c, 100);
+  const limit = options.syncTimeoutMs ?? 10_000;
+  let deadline = Date.now() + limit;
+  let attempt: AbortController | undefined;
+  const onReset = () => {
+    deadline = Date.now() + limit;
+    attempt?.abort();
+  };
+  c.at.engine.on('reset', onReset);
+  try {
+    for (;;) {
+      attempt = new AbortController();
+      try {
+        await c.at.send('AT', { timeoutMs: 500, signal: AbortSignal.any([c.signal, attempt.signal]) });
+        break;
+      } catch (e) {
+        if (isQuectelError(e, 'TRANSPORT_CLOSED')) throw new ModemFailure('port-lost', 'the port closed while syncing', e);
+        if (c.signal.aborted) throw e;
+        if (Date.now() > deadline) throw new ModemFailure('no-answer', `no answer to AT within ${limit} ms`, e);
+        if (!attempt.signal.aborted) await sleep(c, 100);
+      }
     }
+  } finally {
+    c.at.engine.off('reset', onReset);
   }
   await send(c, 'ATE0');
   await send(c, 'AT+CMEE=1');
@@ -85,7 +103,7 @@ export async function identify(c: StepContext): Promise<ModuleInfo> {
   }
   // The BG96-style SSL set starts with sslversion (§8.2); NB-IoT modules have another dialect or none.
   const ssl = sslParams[0] === 'sslversion';
-  return { manufacturer: ati[0] ?? '', model, revision, firmware, ssl, sslParams };
+  return { manufacturer: ati[0] ?? '', family: nbIot ? 'nb-iot' : 'lte', model, revision, firmware, ssl, sslParams };
 }
 
 /**
@@ -147,32 +165,66 @@ export async function awaitRegistration(c: StepContext): Promise<number> {
   }
 }
 
-/** Configures the PDP context with the APN of the options and activates it unless it already is (§7.1). */
-export async function activatePdp(c: StepContext): Promise<string> {
-  const { options } = c;
-  const ctx = options.pdpContext ?? 1;
+/**
+ * Brings the PDP context up and returns its address. LTE families: `AT+QICSGP` with the APN of the options, then
+ * `AT+QIACT` unless it already is active; after the network dropped it (`again`), `AT+QIDEACT` first, as the TCP(IP)
+ * manual asks after `+QIURC: "pdpdeact"` (§7.1, §5.1). NB-IoT: the context comes up with attach (§9).
+ */
+export async function activatePdp(c: StepContext, info: ModuleInfo, again = false): Promise<string> {
+  const ctx = c.options.pdpContext ?? 1;
   try {
-    if (options.apn !== undefined) {
-      const { apn, user = '', password = '', auth = 0 } = options.apn;
-      await send(c, `AT+QICSGP=${ctx},1,"${apn}","${user}","${password}",${auth}`);
-    }
-    const query = async () => (await send(c, 'AT+QIACT?', { expect: ['+QIACT:'] })).lines.find((l) => l.startsWith(`+QIACT: ${ctx},`));
-    let line = await query();
-    if (!line) {
-      await send(c, `AT+QIACT=${ctx}`, { qiErrorDetail: true });
-      line = await query();
-    }
-    const ip = /"([^"]+)"/.exec(line ?? '')?.[1];
-    if (!ip) throw new Error(`context ${ctx} is not active after AT+QIACT`);
-    return ip;
+    return info.family === 'nb-iot' ? await attachNbIot(c, ctx) : await activateLte(c, ctx, again);
   } catch (e) {
     throw new ModemFailure('pdp-failed', `PDP context ${ctx} could not be activated: ${(e as Error).message}`, e);
   }
 }
 
+async function activateLte(c: StepContext, ctx: number, again: boolean): Promise<string> {
+  const { options } = c;
+  if (options.apn !== undefined) {
+    const { apn, user = '', password = '', auth = 0 } = options.apn;
+    await send(c, `AT+QICSGP=${ctx},1,"${apn}","${user}","${password}",${auth}`);
+  }
+  const query = async () => (await send(c, 'AT+QIACT?', { expect: ['+QIACT:'] })).lines.find((l) => l.startsWith(`+QIACT: ${ctx},`));
+  if (again) await send(c, `AT+QIDEACT=${ctx}`).catch(() => undefined);
+  let line = again ? undefined : await query();
+  if (!line) {
+    await send(c, `AT+QIACT=${ctx}`, { qiErrorDetail: true });
+    line = await query();
+  }
+  const ip = /"([^"]+)"/.exec(line ?? '')?.[1];
+  if (!ip) throw new Error(`context ${ctx} is not active after AT+QIACT`);
+  return ip;
+}
+
+/**
+ * NB-IoT: the APN goes into `AT+CGDCONT`, the context is active once the module is attached (`+CGATT: 1`, asked for
+ * with `AT+CGATT=1` if not), and `AT+CGPADDR` gives the address (3GPP 27.007 §10.1.1, §7.1, §10.1.14).
+ */
+async function attachNbIot(c: StepContext, ctx: number): Promise<string> {
+  const { options } = c;
+  if (options.apn !== undefined) await send(c, `AT+CGDCONT=${ctx},"IP","${options.apn.apn}"`);
+  const attached = async () => /\+CGATT:\s*1/.test((await send(c, 'AT+CGATT?', { expect: ['+CGATT:'] })).lines[0] ?? '');
+  if (!(await attached())) {
+    await send(c, 'AT+CGATT=1');
+    const deadline = Date.now() + (options.registrationTimeoutMs ?? 90_000);
+    while (!(await attached())) {
+      if (Date.now() > deadline) throw new Error('the module did not attach');
+      await sleep(c, options.registrationPollMs ?? 1000);
+    }
+  }
+  const lines = (await send(c, 'AT+CGPADDR', { expect: ['+CGPADDR:'] })).lines;
+  // `+CGPADDR: <cid>,<addr>`, the address quoted on some firmware and bare on others.
+  const addresses = lines.map((l) => /^\+CGPADDR:\s*(\d+)\s*,\s*"?([0-9A-Fa-f.:]+)"?/.exec(l)).filter((m) => m !== null);
+  const ip = (addresses.find((m) => Number(m[1]) === ctx) ?? addresses[0])?.[2];
+  if (!ip) throw new Error(`no address in ${JSON.stringify(lines)}`);
+  return ip;
+}
+
 /** Closes SSL and TCP client ids an earlier host process left open (lessons.md §10.11). */
 export async function reclaimSockets(c: StepContext, info: ModuleInfo): Promise<number[]> {
   const closed: number[] = [];
+  if (info.family === 'nb-iot') return closed; // no AT+QI*/QSSL* sockets of this kind (§9)
   for (const [query, close, prefix] of [
     ['AT+QSSLSTATE', 'AT+QSSLCLOSE', '+QSSLSTATE:'], ['AT+QISTATE', 'AT+QICLOSE', '+QISTATE:'],
   ] as const) {
