@@ -144,7 +144,8 @@ export async function servePty(module: VirtualModule, link: string): Promise<Mod
       void exited.then((why) => reject(new QuectelError('EMULATOR_SERVE_FAILED', why)));
       const deadline = Date.now() + 5000;
       const poll = () => {
-        if (existsSync(inner) && isSymlink(link)) resolve();
+        if (/ E /.test(stderr)) reject(new QuectelError('EMULATOR_SERVE_FAILED', `socat failed: ${socatError(stderr)}`));
+        else if (existsSync(inner) && isSymlink(link)) resolve();
         else if (Date.now() > deadline) reject(new QuectelError('EMULATOR_SERVE_FAILED', `socat made no pty pair in 5 s: ${socatError(stderr)}`));
         else setTimeout(poll, 10);
       };
