@@ -68,19 +68,6 @@ const listing = (lines: (core: ModuleCore) => readonly string[] | undefined): Co
 
 /** Start-up queries of the Quectel LTE families. */
 export const NETWORK_TABLE: CommandTable = {
-  '+COPS': (cmd, io, core) => {
-    const act = core.profile.network.act;
-    if (cmd.form === 'read') {
-      io.info(registered(core) ? `+COPS: 0,0,"${OPERATOR}",${act}` : '+COPS: 0');
-      return io.ok();
-    }
-    if (cmd.form === 'test') {
-      io.info(`+COPS: (2,"${OPERATOR}","Test","${PLMN}",${act}),,(0-4),(0-2)`);
-      return io.ok();
-    }
-    if (cmd.form !== 'set' || intArg(cmd.args, 0, 0, 4) === undefined) return io.error();
-    io.ok();
-  },
   '+QNWINFO': lineCommand('+QNWINFO', (c) => {
     const l = c.profile.network.qnwinfo;
     return l === undefined ? undefined : registered(c) ? l : 'No Service';
@@ -138,6 +125,19 @@ export const NETWORK_TABLE: CommandTable = {
 
 /** 27.007 packet-domain commands, on every model (the only data path of the NB-IoT BC25). */
 export const PACKET_TABLE: CommandTable = {
+  '+COPS': (cmd, io, core) => {
+    const act = core.profile.network.act;
+    if (cmd.form === 'read') {
+      io.info(registered(core) ? `+COPS: 0,0,"${OPERATOR}",${act}` : '+COPS: 0');
+      return io.ok();
+    }
+    if (cmd.form === 'test') {
+      io.info(`+COPS: (2,"${OPERATOR}","Test","${PLMN}",${act}),,(0-4),(0-2)`);
+      return io.ok();
+    }
+    if (cmd.form !== 'set' || intArg(cmd.args, 0, 0, 4) === undefined) return io.error();
+    io.ok();
+  },
   '+CGDCONT': (cmd, io, core) => {
     const max = core.profile.maxPdpContext;
     if (cmd.form === 'read') {
