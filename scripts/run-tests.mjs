@@ -1,8 +1,25 @@
 #!/usr/bin/env node
-// Runs every vitest suite and ends with the plain closing line CI reads: "N passed, N failed".
+// Runs every vitest suite and ends with the plain closing line CI reads: "N passed, N failed, N skipped".
 // Vitest's own summary is kept on screen; the counts come from its JSON report.
+// Some suites need socat (pty pairs) and openssl (s_server peers): where they are missing and this runs as root on
+// Debian, they are installed as .ci/run does; otherwise the run stops at once with one line naming what to install.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const missing = ['socat', 'openssl'].filter((c) => !has(c));
+if (missing.length > 0 && process.getuid?.() === 0 && has('apt-get')) {
+  console.log(`installing ${missing.join(' ')} (apt-get) for the pty and TLS suites`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env });
+}
+const still = ['socat', 'openssl'].filter((c) => !has(c));
+if (still.length > 0) {
+  console.log(`the tests need ${still.join(' and ')}: install ${still.length > 1 ? 'them' : 'it'} (Debian: apt-get install ${still.join(' ')})`);
+  console.log('0 passed, 1 failed, 0 skipped');
+  process.exit(1);
+}
 
 const out = '.test-results/vitest.json';
 mkdirSync('.test-results', { recursive: true });
@@ -13,9 +30,11 @@ const run = spawnSync('npx', args, { stdio: 'inherit' });
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 if (existsSync(out)) {
   const report = JSON.parse(readFileSync(out, 'utf8'));
   passed = report.numPassedTests ?? 0;
+  skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   // A suite that failed to load has no tests of its own; count it as a failure so it cannot hide.
   failed = (report.numFailedTests ?? 0) + (report.testResults ?? []).filter(
     (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
@@ -23,6 +42,5 @@ if (existsSync(out)) {
 } else {
   failed = 1;
 }
-const skipped = 0;
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1);

@@ -4,16 +4,12 @@
  * verified), configure an SSL context from the capabilities the module lists, open, send, receive, close. The AT
  * trace is printed as it happens; payloads and file contents appear as sizes only.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
-import { promisify } from 'node:util';
 import type { AtTraceEvent } from '../at/AtEngine.js';
 import { VirtualModule, type ModelName } from '../emulator/index.js';
 import { Modem } from '../modem/Modem.js';
 import { formatChecksum, quectelChecksum } from '../protocol/checksum.js';
+import { demoCertificate } from './demoCertificate.js';
 
 const DEMO_HOST = 'demo.ussl.test';
 
@@ -23,21 +19,6 @@ export interface DemoOptions {
   readonly model?: ModelName;
   /** Where lines go. Default: `console.log`. */
   readonly print?: (line: string) => void;
-}
-
-async function demoCertificate(): Promise<{ cert: string; key: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'ussl-demo-'));
-  try {
-    // RSA, because the BG96 suites (0XFFFF there means its 13) all authenticate with RSA.
-    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', `/CN=${DEMO_HOST}`,
-      '-addext', `subjectAltName=DNS:${DEMO_HOST}`]);
-    return { cert: await readFile(join(dir, 'cert.pem'), 'utf8'), key: await readFile(join(dir, 'key.pem'), 'utf8') };
-  } catch (e) {
-    throw new Error(`the demo makes its server certificate with the openssl command, which failed: ${(e as Error).message}`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 function traceLine(t0: number, e: AtTraceEvent): string {
@@ -52,7 +33,7 @@ function traceLine(t0: number, e: AtTraceEvent): string {
 export async function runDemo(options: DemoOptions = {}): Promise<void> {
   const print = options.print ?? ((l: string) => console.log(l));
   const model = options.model ?? 'EC25';
-  const { cert, key } = await demoCertificate();
+  const { cert, key } = await demoCertificate(DEMO_HOST);
   const server: Server = createServer({ cert, key }, (s) => {
     s.on('data', (d: Buffer) => s.write(`HTTP/1.0 200 OK\r\nContent-Length: ${d.length}\r\n\r\n${d.toString('latin1')}`));
     s.on('error', () => s.destroy());

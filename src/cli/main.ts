@@ -3,12 +3,17 @@
  * The `ussl-bridge` command line: `demo` (the virtual module doing real TLS), `emulate` (a virtual module served on a
  * pty or TCP port) and `ciphers` (the cipher suite table).
  */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { MODEL_NAMES, VirtualModule, servePty, serveTcp, type ModelName } from '../emulator/index.js';
+import { MODEL_NAMES, type ModelName } from '../emulator/index.js';
 import { CIPHER_SUITES, formatCipherCode } from '../protocol/cipherSuites.js';
 import { runDemo } from './demo.js';
+import { runEmulate } from './emulate.js';
 
-const program = new Command('ussl-bridge').description('QuecPython ussl over a Quectel module\'s SSL AT commands');
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('ussl-bridge').description('QuecPython ussl over a Quectel module\'s SSL AT commands')
+  .version(version);
 
 function parseHost(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const m = /^([A-Za-z0-9.-]+)=([0-9.]+(?::\d+)?)$/.exec(value);
@@ -25,6 +30,7 @@ function parseInteger(value: string): number {
 const modelOption = () => new Option('-m, --model <model>', 'module model').choices(MODEL_NAMES);
 
 program.command('demo')
+  .version(version)
   .description('run the virtual module through a real TLS exchange on loopback')
   .addOption(modelOption().default('EC25'))
   .action(async (opts: { model: ModelName }) => {
@@ -38,20 +44,15 @@ program.command('emulate')
   .addOption(new Option('--tcp <port>', 'TCP port on 127.0.0.1 (socket://)').argParser(parseInteger))
   .option('--host <name=ip[:port]>', 'resolve a name to a local address (repeatable)', parseHost)
   .option('--baud <rate>', 'pace bytes at a UART speed', parseInteger)
-  .action(async (opts: { model: ModelName; pty?: string; tcp?: number; host?: Record<string, string>; baud?: number }) => {
+  .option('--trace', 'print the AT exchange as it happens (secrets redacted, payloads as sizes)')
+  .version(version)
+  .action(async (opts: { model: ModelName; pty?: string; tcp?: number; host?: Record<string, string>; baud?: number; trace?: boolean }) => {
     if (opts.pty === undefined && opts.tcp === undefined) throw new InvalidArgumentError('give --pty LINK or --tcp PORT');
-    const module = new VirtualModule({ model: opts.model, hosts: opts.host ?? {}, ...(opts.baud ? { baud: opts.baud } : {}) });
-    const served = opts.pty !== undefined ? await servePty(module, opts.pty) : await serveTcp(module, opts.tcp!);
-    console.log(`virtual ${opts.model} on ${served.url}; Ctrl-C stops it`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await served.close();
-    module.dispose();
+    process.exitCode = await runEmulate(opts);
   });
 
 program.command('ciphers')
+  .version(version)
   .description('list the cipher suites of QuecPython\'s ussl table with their codes and OpenSSL names')
   .action(() => {
     for (const s of CIPHER_SUITES) {

@@ -160,6 +160,8 @@ export function createEmulatorBinding(module: VirtualModule): BindingInterface<E
         if (open === port) open = undefined;
       });
       open = port;
+      // A host opened the port: a module that was waiting for one powers on now, so its boot banner is seen.
+      module.attach();
       return Promise.resolve(port);
     },
   };

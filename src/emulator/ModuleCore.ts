@@ -34,6 +34,14 @@ export interface ModuleState {
   cfun: number;
   lastQiError: number;
   urcPort: AtPortName;
+  /** `AT+CGATT`: packet-domain attach (on at boot). */
+  psAttached: boolean;
+  /** `AT+QSIMSTAT=<enable>`: SIM insertion URC switch. */
+  simStatUrc: number;
+  /** `AT+QCFG` settings changed since boot, by lower-case name; the rest read as the profile's values. */
+  readonly qcfg: Map<string, string>;
+  /** `AT+QIDNSCFG` servers by context. */
+  readonly dns: Map<number, readonly [string, string]>;
   /** `<n>` of `AT+CREG=`/`CGREG=`/`CEREG=` by command (`+CREG`), reset at boot. */
   readonly registrationUrcMode: Map<string, number>;
   readonly pdp: Map<number, PdpContext>;
@@ -65,6 +73,8 @@ export interface BootTiming {
 }
 
 export interface PayloadRequest {
+  /** After a send prompt (`>`) or an upload's `CONNECT`: the payload echo rules differ (§4.1, §6.1 T22). */
+  readonly kind: 'send' | 'upload';
   /** Exact byte count to collect; omit for the Ctrl-Z form. */
   readonly length?: number;
   /** Ctrl-Z (0x1A) ends the payload, ESC (0x1B) cancels it. */
@@ -85,6 +95,8 @@ export interface PayloadResult {
 export interface ResponseWriter {
   /** An information line: `\r\n<line>\r\n`, or `<line>\r\n` right after another. */
   info(line: string): void;
+  /** A line right after a data phase, with no leading CR LF (`+QFUPL:` after the last upload byte, T01/T02). */
+  lineAfterData(line: string): void;
   /** Raw bytes (a data block); ends an information block. */
   bytes(data: Uint8Array): void;
   /** A final or intermediate result code framed as `\r\n<code>\r\n`. */

@@ -14,20 +14,31 @@ export class ModuleResponse implements ResponseWriter {
     private readonly out: (bytes: Buffer) => void,
     private readonly cmee: () => 0 | 1 | 2,
     private readonly setQiError: (code: number) => void,
+    /** Sees each line as text and each data block as its size (the module's trace). */
+    private readonly trace?: (kind: 'line' | 'data', text: string | undefined, length: number) => void,
   ) {}
 
   info(line: string): void {
     this.out(Buffer.from(this.inInfo ? `${line}\r\n` : `\r\n${line}\r\n`, 'latin1'));
+    this.trace?.('line', line, line.length);
+    this.inInfo = true;
+  }
+
+  lineAfterData(line: string): void {
+    this.out(Buffer.from(`${line}\r\n`, 'latin1'));
+    this.trace?.('line', line, line.length);
     this.inInfo = true;
   }
 
   bytes(data: Uint8Array): void {
     this.out(Buffer.from(data));
+    this.trace?.('data', undefined, data.length);
     this.inInfo = false;
   }
 
   result(code: string): void {
     this.out(Buffer.from(`\r\n${code}\r\n`, 'latin1'));
+    this.trace?.('line', code, code.length);
     this.inInfo = false;
   }
 
@@ -55,6 +66,7 @@ export class ModuleResponse implements ResponseWriter {
 
   prompt(): void {
     this.out(Buffer.from('\r\n> ', 'latin1'));
+    this.trace?.('line', '> ', 2);
     this.inInfo = false;
   }
 

@@ -12,9 +12,13 @@ export interface ByteLink {
   onData(listener: (chunk: Buffer) => void): void;
 }
 
+/** The module itself as a link; subscribing attaches the host, which powers a waiting module on. */
 export const linkOf = (m: VirtualModule): ByteLink => ({
   write: (b) => m.write(b),
-  onData: (l) => m.on('output', l),
+  onData: (l) => {
+    m.on('output', l);
+    m.attach();
+  },
 });
 
 export interface Reply {

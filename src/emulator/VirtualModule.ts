@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { lookup } from 'node:dns/promises';
 import { QuectelError } from '../errors.js';
-import { BASIC_COMMANDS, commandTable } from './commands/index.js';
+import { commandTable } from './commands/index.js';
 import { createEmulatorBinding, type EmulatorPort } from './EmulatorBinding.js';
 import { FaultState } from './faults.js';
 import type {
@@ -20,8 +20,9 @@ import type {
 import { ModuleResponse } from './ModuleResponse.js';
 import { MODEL_NAMES, MODELS, type ModelName, type ModelProfile } from './models.js';
 import { Pacer } from './Pacer.js';
-import { parseCommandLine } from './parseCommandLine.js';
+import { dispatchCommand } from './dispatchCommand.js';
 import { PayloadCollector } from './PayloadCollector.js';
+import { UartReceiver } from './UartReceiver.js';
 import { UfsStore } from './UfsStore.js';
 
 /** Options of {@link VirtualModule}. */
@@ -40,8 +41,13 @@ export interface VirtualModuleOptions {
   readonly sim?: 'READY' | 'absent' | 'PIN';
   /** Registration `<stat>` once registered (1 home, 5 roaming, 3 denied…) and how long after boot. Default: 1 at once. */
   readonly registration?: { readonly stat?: number; readonly afterMs?: number };
-  /** The port this AT channel is (`AT+QURCCFG="urcport"` decides whether URCs reach it). Default: `'usbat'`. */
+  /**
+   * The port this AT channel is: `AT+QURCCFG="urcport"` (factory default `usbat`) decides whether URCs reach it.
+   * Default: the model's USB AT port (`'usbat'`), or `'uart1'` on a model with a UART only (BC25).
+   */
   readonly atPort?: AtPortName;
+  /** Bytes the module's receive buffer holds; host bytes beyond it are lost, as on a UART. Default: 4096. */
+  readonly rxBufferBytes?: number;
   /** Files present in UFS at power-on. Default: none. */
   readonly files?: Readonly<Record<string, Uint8Array | string>>;
   /** IMEI for `AT+GSN`. Default: `'866425030000001'`. */
@@ -56,6 +62,19 @@ export interface VirtualModuleEvents {
   unplugged: [gone: boolean];
   /** Each command line the module took, for tests and traces. */
   command: [line: string];
+  /** The exchange as the module sees it, for `emulate --trace`: lines as text, payloads and data as sizes. */
+  trace: [event: ModuleTraceEvent];
+}
+
+/** One step of the exchange: a host command line or payload, or module text (response line, URC) or data. */
+export interface ModuleTraceEvent {
+  /** `performance.now()` when it happened. */
+  readonly at: number;
+  readonly from: 'host' | 'module';
+  /** `line`: text (never payload bytes); `payload`/`data`: raw bytes, shown by `length` only. */
+  readonly kind: 'line' | 'payload' | 'data';
+  readonly text?: string;
+  readonly length: number;
 }
 
 type Power = 'off' | 'booting' | 'on';
@@ -63,8 +82,11 @@ interface HeldUrc { readonly bytes: Buffer }
 
 const DEFAULT_LATENCY: LatencyProfile = { commandMs: 0, handshakeMs: 0, pdpActivateMs: 0, dnsMs: 0 };
 const DEFAULT_BOOT: BootTiming = { bootMs: 20, urcGapMs: 2, rebootSilenceMs: 100, garbage: new Uint8Array(0) };
-const CR = 0x0d;
-const LF = 0x0a;
+/**
+ * Boot URCs that reach the host's port whatever `AT+QURCCFG` says: a BG96 on its main UART with the URC port on
+ * USB showed `RDY` (T03, T04, T08) and `APP RDY` (T08) there, and none of the others (quectel-at.md §10.1).
+ */
+const PORT_INDEPENDENT_BOOT_URCS = new Set(['RDY', 'APP RDY']);
 
 export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements ModuleCore {
   readonly profile: ModelProfile;
@@ -93,8 +115,9 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private clockOffsetMs = 0;
   private gone = false;
   private disposed = false;
-  private lineBuf: number[] = [];
-  private readonly lines: string[] = [];
+  private attached = false;
+  private readonly rx: UartReceiver;
+  private processing = false;
   private busy = false;
   private held: HeldUrc[] = [];
   private collector: PayloadCollector | undefined;
@@ -116,10 +139,11 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.latency = { ...DEFAULT_LATENCY, ...options.latency };
     this.bootTiming = { ...DEFAULT_BOOT, ...options.boot };
     this.hosts = new Map(Object.entries(options.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    this.atPort = options.atPort ?? 'usbat';
+    this.atPort = options.atPort ?? this.profile.hostPort;
+    this.rx = new UartReceiver(options.rxBufferBytes ?? 4096);
     this.imei = options.imei ?? '866425030000001';
     this.sim = options.sim ?? 'READY';
-    this.state = VirtualModule.freshState(this.atPort);
+    this.state = VirtualModule.freshState(this.profile.urcPortDefault ?? this.atPort);
     this.registrationStat = options.registration?.stat ?? 1;
     this.registrationAfterMs = options.registration?.afterMs ?? 0;
     this.outPacer = new Pacer((chunk) => this.emit('output', chunk), { baud: options.baud });
@@ -135,22 +159,41 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
         this.outPacer.drip = on;
       },
     });
-    this.powerOn();
   }
 
   private static freshState(urcPort: AtPortName): ModuleState {
     return {
-      echo: true, cmee: 1, sendEcho: false, cfun: 1, lastQiError: 0, urcPort,
-      pdp: new Map(), ssl: new Map(), conns: new Array(12).fill(undefined), registrationUrcMode: new Map(),
+      echo: true, cmee: 1, sendEcho: false, cfun: 1, lastQiError: 0, urcPort, psAttached: true, simStatUrc: 0,
+      qcfg: new Map(), dns: new Map(), pdp: new Map(), ssl: new Map(), conns: new Array(12).fill(undefined), registrationUrcMode: new Map(),
     };
   }
 
   // ---------------------------------------------------------------- host side
 
-  /** Bytes from the host (the serial TX line). Ignored while the module is off or the port is unplugged. */
+  /**
+   * A host is on the line (its port opened, a TCP client connected, a pty linked): the first attach powers the
+   * module on, so the boot banner reaches that host instead of nobody. Later attaches change nothing.
+   */
+  attach(): void {
+    if (this.attached || this.disposed) return;
+    this.attached = true;
+    this.powerOn();
+  }
+
+  /**
+   * Bytes from the host (the serial TX line); a host that writes is attached. Lost while the module is off, after a
+   * reboot's `OK`, when the receive buffer is full, or while the port is unplugged; kept while it boots and run
+   * right after `RDY`, as a BG96 answered an `AT` sent during its boot (T08: `\r\nRDY\r\nAT\r\r\nOK\r\n`).
+   */
   write(bytes: Uint8Array): void {
     if (this.gone || this.disposed) return;
+    this.attach();
     this.inPacer.push(bytes);
+  }
+
+  /** Host bytes lost because the receive buffer was full (see {@link VirtualModuleOptions.rxBufferBytes}). */
+  get rxDropped(): number {
+    return this.rx.dropped;
   }
 
   /** The path its serialport binding answers to: `emulator:<model>`. */
@@ -181,6 +224,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
 
   /** Powers the module on again after `AT+QPOWD` (the power key). No effect if it is on. */
   pressPowerKey(): void {
+    this.attached = true;
     if (this.power === 'off') this.powerOn();
   }
 
@@ -219,18 +263,25 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   urcWithData(text: string, data: Uint8Array, gen = this.generation): void {
     if (gen !== this.generation || this.power !== 'on') return;
     // URCs reach only the port AT+QURCCFG names (§1.3); a host on another port never sees them.
-    if (this.state.urcPort !== this.atPort) return;
+    if (this.profile.urcPortDefault !== undefined && this.state.urcPort !== this.atPort) return;
     const bytes = Buffer.concat([Buffer.from(`\r\n${text}\r\n`, 'latin1'), data]);
+    this.trace('module', 'line', text, text.length);
+    if (data.length > 0) this.trace('module', 'data', undefined, data.length);
     if (this.busy || this.collector) this.held.push({ bytes });
     else this.send(bytes);
   }
 
   readPayload(req: PayloadRequest): Promise<PayloadResult> {
-    const echo = this.state.echo && this.state.sendEcho && req.ackEvery === undefined;
+    // Payload echo: after `>` it needs ATE1 and AT+QISDE=1 (§4.1); a BG95 with echo on also echoed an upload (T22).
+    const echo = this.state.echo && req.ackEvery === undefined &&
+      (req.kind === 'upload' ? this.profile.echoesUpload : this.state.sendEcho);
     const c = new PayloadCollector(req, echo ? (b) => this.send(b) : undefined);
     this.collector = c;
-    void c.result.then(() => {
+    // Bytes the host sent before the prompt reached it are already in the receive buffer: they are payload too.
+    this.drainInto(c);
+    void c.result.then((r) => {
       if (this.collector === c) this.collector = undefined;
+      this.trace('host', 'payload', undefined, r.data.length);
     });
     return c.result;
   }
@@ -267,18 +318,30 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
 
   // ---------------------------------------------------------------- power
 
+  /** Power-on: input is buffered from now, `RDY` after the boot time, then the rest of the banner. */
   private powerOn(): void {
     this.power = 'booting';
+    this.accepting = true;
     const gen = this.generation;
     this.after(this.bootTiming.bootMs, () => {
       if (gen !== this.generation || this.disposed) return;
       this.power = 'on';
-      this.accepting = true;
       this.bootedAt = Date.now();
       if (this.bootTiming.garbage.length > 0) this.send(Buffer.from(this.bootTiming.garbage));
       this.send(Buffer.from('\r\nRDY\r\n', 'latin1'));
-      this.profile.bootUrcs.forEach((u, i) => this.after((i + 1) * this.bootTiming.urcGapMs, () => this.urc(u, gen)));
+      this.trace('module', 'line', 'RDY', 3);
+      this.profile.bootUrcs.forEach((u, i) => this.after((i + 1) * this.bootTiming.urcGapMs, () => this.bootUrc(u, gen)));
+      this.kick();
     });
+  }
+
+  private bootUrc(text: string, gen: number): void {
+    if (!PORT_INDEPENDENT_BOOT_URCS.has(text)) return this.urc(text, gen);
+    if (gen !== this.generation || this.power !== 'on') return;
+    const bytes = Buffer.from(`\r\n${text}\r\n`, 'latin1');
+    this.trace('module', 'line', text, text.length);
+    if (this.busy || this.collector) this.held.push({ bytes });
+    else this.send(bytes);
   }
 
   /**
@@ -306,20 +369,18 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   /** From the OK of a reboot or power-down: input, including lines already queued, is dropped. */
   private stopTakingInput(): void {
     this.accepting = false;
-    this.lines.length = 0;
-    this.lineBuf = [];
+    this.rx.clear();
   }
 
   /** Power is gone: sockets drop, state resets, queued input and held URCs are lost. */
   private shutdown(): void {
     this.generation++;
     for (const c of this.state.conns) c?.destroy();
-    this.state = VirtualModule.freshState(this.atPort);
+    this.state = VirtualModule.freshState(this.profile.urcPortDefault ?? this.atPort);
     this.faults.onReboot();
     this.collector?.abandon();
     this.collector = undefined;
-    this.lines.length = 0;
-    this.lineBuf = [];
+    this.rx.clear();
     this.held = [];
     this.busy = false;
     this.power = 'off';
@@ -343,6 +404,12 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     }
   }
 
+  /** Emits a trace event when anyone listens (payload bytes are never part of it, only their count). */
+  private trace(from: ModuleTraceEvent['from'], kind: ModuleTraceEvent['kind'], text: string | undefined, length: number): void {
+    if (this.listenerCount('trace') === 0) return;
+    this.emit('trace', { at: performance.now(), from, kind, ...(text === undefined ? {} : { text }), length });
+  }
+
   private after(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
       this.timers.delete(t);
@@ -359,41 +426,65 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   // ---------------------------------------------------------------- input
 
   private receive(chunk: Buffer): void {
-    if (this.power !== 'on' || !this.accepting) return;
-    let i = 0;
-    while (i < chunk.length) {
-      if (this.collector && !this.collector.finished) {
-        i += this.collector.feed(chunk.subarray(i));
-        continue;
-      }
-      const b = chunk[i++]!;
-      if (b === CR) {
-        this.lines.push(Buffer.from(this.lineBuf).toString('latin1'));
-        this.lineBuf = [];
-        void this.pump();
-      } else if (b === LF && this.lineBuf.length === 0) {
-        // An LF after the CR of the previous line (hosts that end lines with CR LF) is ignored (§1.1).
-      } else if (this.lineBuf.length < 4096) {
-        this.lineBuf.push(b);
-      }
+    if (this.power === 'off' || !this.accepting) return;
+    const c = this.collector;
+    let rest = chunk;
+    if (c && !c.finished) {
+      this.drainInto(c);
+      // A payload phase reads the line as fast as it comes: only what is left after it fills the buffer.
+      if (!c.finished && this.rx.length === 0) rest = chunk.subarray(c.feed(chunk));
+    }
+    if (rest.length > 0) this.rx.push(rest);
+    this.kick();
+  }
+
+  private drainInto(c: PayloadCollector): void {
+    while (!c.finished && this.rx.length > 0) {
+      const chunk = this.rx.take(this.rx.length);
+      const used = c.feed(chunk);
+      if (used < chunk.length) this.unread(chunk.subarray(used));
     }
   }
 
-  private async pump(): Promise<void> {
-    if (this.busy) return;
+  /** Puts bytes a finished payload phase did not take back in front of the buffer. */
+  private unread(bytes: Buffer): void {
+    const after = this.rx.take(this.rx.length);
+    this.rx.clear();
+    this.rx.push(Buffer.concat([bytes, after]));
+  }
+
+  private kick(): void {
+    if (this.processing || this.power !== 'on') return;
+    void this.process();
+  }
+
+  /**
+   * Runs buffered command lines one at a time. Between two commands it yields to the event loop, so a backlog never
+   * holds up sockets, timers or signals (50,000 queued lines once stalled the process for 8 s).
+   */
+  private async process(): Promise<void> {
+    this.processing = true;
     const gen = this.generation;
-    while (this.lines.length > 0 && gen === this.generation && !this.collector && this.accepting) {
-      const line = this.lines.shift()!;
-      this.busy = true;
-      try {
-        await this.execute(line, gen);
-      } finally {
-        if (gen === this.generation) {
-          this.busy = false;
-          this.flushHeld();
+    try {
+      while (gen === this.generation && this.power === 'on' && this.accepting && !this.collector) {
+        const line = this.rx.nextLine();
+        if (line === undefined) break;
+        this.busy = true;
+        try {
+          await this.execute(line, gen);
+        } finally {
+          if (gen === this.generation) {
+            this.busy = false;
+            this.flushHeld();
+          }
         }
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
+    } finally {
+      this.processing = false;
     }
+    // Input that arrived while the last command finished, or after a payload phase ended.
+    if (gen === this.generation && this.rx.length > 0 && !this.collector) this.kick();
   }
 
   private flushHeld(): void {
@@ -407,6 +498,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
       if (gen === this.generation) this.send(b);
     };
     if (this.state.echo) out(Buffer.from(`${line}\r`, 'latin1'));
+    this.trace('host', 'line', line, line.length);
     this.emit('command', line);
     for (const u of this.faults.takeUrcAfterEcho(line)) out(Buffer.from(`\r\n${u}\r\n`, 'latin1'));
     if (this.faults.takeReset(line)) {
@@ -422,18 +514,8 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
       (code) => {
         this.state.lastQiError = code;
       },
+      dropped ? undefined : (kind, text, length) => this.trace('module', kind, text, length),
     );
-    const text = line.trim();
-    if (text === '') return; // an empty line: nothing but its echo
-    if (!/^at/i.test(text)) return; // modules ignore text that is no command
-    const basic = /^at((?:&?[a-z]\d*)+)$/i.exec(text);
-    if (basic) return BASIC_COMMANDS.run(basic[1]!, io, this);
-    if (/^atS\d+(=\d+|\?)$/i.test(text)) return io.ok(); // S registers: taken, not modelled
-    const cmd = parseCommandLine(text);
-    const handler = cmd && this.commands[cmd.name];
-    if (!cmd || !handler) return io.error();
-    // AT+QIGETERROR reports the last TCP/IP or SSL command (S1 §5): each one starts from "operate successfully".
-    if (/^\+Q(I|SSL)/.test(cmd.name) && cmd.name !== '+QIGETERROR') this.state.lastQiError = 0;
-    await handler(cmd, io, this);
+    await dispatchCommand(line, io, this, this.commands);
   }
 }

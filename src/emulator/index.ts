@@ -2,7 +2,7 @@
  * `ussl-bridge/emulator`: the virtual Quectel module, its serialport binding and its models.
  */
 export { VirtualModule } from './VirtualModule.js';
-export type { VirtualModuleOptions, VirtualModuleEvents } from './VirtualModule.js';
+export type { ModuleTraceEvent, VirtualModuleOptions, VirtualModuleEvents } from './VirtualModule.js';
 export { createEmulatorBinding, EmulatorPort } from './EmulatorBinding.js';
 export { FaultState } from './faults.js';
 export type { CommandMatch } from './faults.js';
@@ -10,6 +10,6 @@ export { MODEL_NAMES, MODELS } from './models.js';
 export type { ModelName, ModelProfile, OpenFailure, SslProfile } from './models.js';
 export type { AtPortName, BootTiming, LatencyProfile } from './ModuleCore.js';
 export { serveTcp, servePty } from './serve.js';
-export type { ModuleServer } from './serve.js';
+export type { ModuleServer, ServeTcpOptions } from './serve.js';
 export { RawAtSession, linkOf } from './RawAtSession.js';
 export type { ByteLink, Reply } from './RawAtSession.js';

@@ -10,59 +10,81 @@ export type SslParamName =
   | 'alpn' | 'ignorecertitem';
 
 export type SslParamSpec =
-  | { readonly kind: 'int'; readonly min: number; readonly max: number; readonly def: number; readonly test: string }
+  | { readonly kind: 'int'; readonly def: number }
   | { readonly kind: 'cipher'; readonly def: number }
   /** A quoted path or text; `extra` is an optional second quoted value (clientkey's password). */
-  | { readonly kind: 'string'; readonly def: string; readonly test: string; readonly extra?: boolean }
+  | { readonly kind: 'string'; readonly def: string; readonly extra?: boolean }
   /** Two quoted values (psk identity and key). */
-  | { readonly kind: 'pair'; readonly test: string };
+  | { readonly kind: 'pair' };
 
-const flag = (def = 0): SslParamSpec => ({ kind: 'int', min: 0, max: 1, def, test: '(0,1)' });
+const flag = (def = 0): SslParamSpec => ({ kind: 'int', def });
 
+/** How each parameter's value is written and its default; the ranges come from the firmware's test response. */
 export const SSL_PARAMS: Readonly<Record<SslParamName, SslParamSpec>> = {
   // Default 4 ("all") assumed: no manual states it, Mbed and Quectel's examples always set it (§2.2).
-  sslversion: { kind: 'int', min: 0, max: 4, def: 4, test: '(0-4)' },
+  sslversion: { kind: 'int', def: 4 },
   ciphersuite: { kind: 'cipher', def: 0xffff },
-  cacert: { kind: 'string', def: '', test: '<cacertpath>' },
-  clientcert: { kind: 'string', def: '', test: '<client_cert_path>' },
-  clientkey: { kind: 'string', def: '', test: '<client_key_path>', extra: true },
-  seclevel: { kind: 'int', min: 0, max: 2, def: 0, test: '(0-2)' },
+  cacert: { kind: 'string', def: '' },
+  clientcert: { kind: 'string', def: '' },
+  clientkey: { kind: 'string', def: '', extra: true },
+  seclevel: { kind: 'int', def: 0 },
   // Read back as 1 on BG96 (T01) and EG800K (T15).
-  ignorelocaltime: { kind: 'int', min: 0, max: 1, def: 1, test: '(0,1)' },
-  negotiatetime: { kind: 'int', min: 10, max: 300, def: 300, test: '(10-300)' },
+  ignorelocaltime: { kind: 'int', def: 1 },
+  negotiatetime: { kind: 'int', def: 300 },
   sni: flag(),
   checkhost: flag(),
   ignorecertchain: flag(),
   dtls: flag(),
-  dtlsversion: { kind: 'int', min: 0, max: 2, def: 0, test: '(0-2)' },
-  cacertex: { kind: 'string', def: '', test: '<cacertex_path>' },
-  psk: { kind: 'pair', test: '<identity>,<psk_key>' },
+  dtlsversion: flag(),
+  cacertex: { kind: 'string', def: '' },
+  psk: { kind: 'pair' },
   closetimemode: flag(),
   session_cache: flag(),
   renegotiation: flag(),
   ignoremulticertchainverify: flag(),
   ignoreinvalidcertsign: flag(),
-  alpn: { kind: 'string', def: '', test: '<alpn_name>' },
-  ignorecertitem: { kind: 'int', min: 0, max: 1048575, def: 0, test: '(0-1048575)' },
+  alpn: { kind: 'string', def: '' },
+  ignorecertitem: { kind: 'int', def: 0 },
 };
 
-/** The BG96 V1.0 set (S1 §2.1.1), in the order of its test response. */
-export const BG96_V1_PARAMS: readonly SslParamName[] = [
-  'sslversion', 'ciphersuite', 'cacert', 'clientcert', 'clientkey', 'seclevel', 'ignorelocaltime', 'negotiatetime',
-];
+/** What a firmware's `AT+QSSLCFG=?` says it accepts. */
+export interface SslCapabilities {
+  /** The lines of the test response, verbatim. */
+  readonly testLines: readonly string[];
+  /** Parameters in the order listed. */
+  readonly params: readonly SslParamName[];
+  /** Cipher suite codes listed, without 0XFFFF. */
+  readonly cipherCodes: readonly number[];
+  /** Whether an integer value is inside the range the line gives (`(0-4)`, `(0,1)`, `(10-300)`). */
+  accepts(name: SslParamName, value: number): boolean;
+}
 
-/** Later BG96 firmware and the BG95 insert these after `seclevel` (T18). */
-export const LATER_BG96_PARAMS: readonly SslParamName[] = [
-  'sslversion', 'ciphersuite', 'cacert', 'clientcert', 'clientkey', 'seclevel', 'sni', 'checkhost', 'ignorecertchain',
-  'ignorelocaltime', 'negotiatetime',
-];
+const LINE = /^\+QSSLCFG: "(\w+)",\(0-5\),(.*)$/;
 
-/** EC2x/EG2x (T19/T20): the richer list. */
-export const EC2X_PARAMS: readonly SslParamName[] = [
-  'sslversion', 'ciphersuite', 'cacert', 'clientcert', 'clientkey', 'seclevel', 'ignorelocaltime', 'negotiatetime',
-  'dtls', 'dtlsversion', 'sni', 'cacertex', 'psk', 'closetimemode', 'session_cache', 'renegotiation',
-  'ignoremulticertchainverify', 'ignoreinvalidcertsign', 'alpn', 'ignorecertitem',
-];
-
-/** EG800K (S10): the V1.0 set plus `sni`, which defaults to 0 and is not kept over a reboot (T15). */
-export const EG800K_PARAMS: readonly SslParamName[] = [...BG96_V1_PARAMS, 'sni'];
+/** Reads a test response into capabilities; throws on a line naming an unknown parameter (a profile error). */
+export function sslCapabilities(testLines: readonly string[]): SslCapabilities {
+  const params: SslParamName[] = [];
+  const ranges = new Map<SslParamName, Array<[number, number]>>();
+  let cipherCodes: number[] = [];
+  for (const line of testLines) {
+    const m = LINE.exec(line);
+    if (!m || !(m[1]! in SSL_PARAMS)) throw new Error(`not a known AT+QSSLCFG test line: ${line}`);
+    const name = m[1] as SslParamName;
+    params.push(name);
+    const group = /^\(([^)]*)\)$/.exec(m[2]!)?.[1];
+    if (group === undefined) continue;
+    const items = group.split(',').map((t) => t.trim());
+    if (SSL_PARAMS[name].kind === 'cipher') {
+      cipherCodes = items.map((t) => parseInt(t, 16)).filter((c) => c !== 0xffff);
+    } else {
+      ranges.set(name, items.map((t) => {
+        const [lo, hi] = t.split('-').map(Number);
+        return [lo!, hi ?? lo!];
+      }));
+    }
+  }
+  return {
+    testLines, params, cipherCodes,
+    accepts: (name, value) => (ranges.get(name) ?? []).some(([lo, hi]) => value >= lo && value <= hi),
+  };
+}

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { VirtualModule, type VirtualModuleOptions } from '../../src/emulator/index.js';
 import { ModuleTap } from '../helpers/ModuleTap.js';
+import { BG96MAR02A07M1G, EG25GGBR07A08M2G_01_003 } from '../../src/emulator/firmware/sslTestResponses.js';
 
 const modules: VirtualModule[] = [];
 afterEach(() => {
@@ -136,9 +137,12 @@ describe('identification (§8) and model differences (§9)', () => {
     expect(await tap.command('AT+QFUPL="a.pem",10')).toBe('\r\nERROR\r\n');
   });
 
-  test('BG96 (V1.0 firmware) has no sni and rejects a quoted ciphersuite (T01/S13)', async () => {
+  test('BG96 (BG96MAR02A07M1G) lists what T18 lists and rejects a quoted ciphersuite (T01/S13)', async () => {
     const tap = await echoOff({ model: 'BG96' });
-    expect(await tap.command('AT+QSSLCFG="sni",1,1')).toBe('\r\nERROR\r\n');
+    expect(await tap.command('AT+QSSLCFG=?')).toBe(`\r\n${BG96MAR02A07M1G.join('\r\n')}\r\n\r\nOK\r\n`);
+    expect(await tap.command('AT+QSSLCFG="sni",1,1')).toBe('\r\nOK\r\n');
+    expect(await tap.command('AT+QSSLCFG="dtls",1,1')).toBe('\r\nERROR\r\n');
+    expect(await tap.command('AT+QSSLCFG="ciphersuite",2,0XC030')).toBe('\r\nERROR\r\n');
     expect(await tap.command('AT+QSSLCFG="ciphersuite",2,"0XFFFF"')).toBe('\r\nERROR\r\n');
     expect(await tap.command('AT+QSSLCFG="ciphersuite",2,0XFFFF')).toBe('\r\nOK\r\n');
     expect(await tap.command('AT+QSSLCFG="ciphersuite",2,0xc02f')).toBe('\r\nOK\r\n');
@@ -156,8 +160,16 @@ describe('identification (§8) and model differences (§9)', () => {
 
   test('EG25-G: the richer QSSLCFG list, UFS: prefix in listings (T16, T19)', async () => {
     const tap = await echoOff({ model: 'EG25-G' });
+    // T19, byte for byte: its own order, dtlsversion (0,1), 32 suites with the stray space, no ignorecertitem.
     const r = await tap.command('AT+QSSLCFG=?');
-    for (const p of ['dtls', 'psk', 'alpn', 'sni', 'ignorecertitem']) expect(r).toContain(`"${p}"`);
+    expect(r).toBe(`\r\n${EG25GGBR07A08M2G_01_003.join('\r\n')}\r\n\r\nOK\r\n`);
+    expect(r).toContain('"ciphersuite",(0-5),(0X0035,0X002F,0X0005,0X0004,0X000A,0X003D,0XC002,0XC003,0XC004,0XC005, 0XC007,');
+    expect(r).not.toContain('ignorecertitem');
+    expect(await tap.command('AT+QSSLCFG="dtlsversion",1,2')).toBe('\r\nERROR\r\n');
+    expect(await tap.command('AT+QSSLCFG="dtlsversion",1,1')).toBe('\r\nOK\r\n');
+    expect(await tap.command('AT+QSSLCFG="ciphersuite",1,0XC007')).toBe('\r\nOK\r\n');
+    expect(await tap.command('AT+QSSLCFG="ciphersuite",1,0XCCA8')).toBe('\r\nERROR\r\n');
+    expect(await tap.command('AT+QGMR')).toBe('\r\nEG25GGBR07A08M2G_01.003.01.003\r\n\r\nOK\r\n');
     tap.write('AT+QFUPL="isrgx1.pem",3\r');
     await tap.until('CONNECT\r\n');
     tap.write('abc');
@@ -187,9 +199,10 @@ describe('files (§6)', () => {
     const tap = await echoOff();
     expect((await (tap.write('AT+QFUPL="test1.txt",10\r'), tap.until('CONNECT\r\n'))).toString('latin1')).toBe('\r\nCONNECT\r\n');
     tap.write('1234567890');
-    expect((await tap.until('OK\r\n')).toString('latin1')).toBe('\r\n+QFUPL: 10,3938\r\n\r\nOK\r\n');
+    expect((await tap.until('OK\r\n')).toString('latin1')).toBe('+QFUPL: 10,3938\r\n\r\nOK\r\n');
     expect(await tap.command('AT+QFUPL="test1.txt",10')).toBe('\r\n+CME ERROR: 407\r\n');
-    expect(await tap.command('AT+QFLST')).toBe('\r\n+QFLST: "test1.txt",10\r\n\r\nOK\r\n');
+    // T01: a BG96 lists its security/ directory before the files.
+    expect(await tap.command('AT+QFLST')).toBe('\r\n+QFLST: "security/",2\r\n+QFLST: "test1.txt",10\r\n\r\nOK\r\n');
     expect(await tap.command('AT+QFLDS="UFS"')).toMatch(/^\r\n\+QFLDS: \d+,14483456\r\n\r\nOK\r\n$/);
     expect(await tap.command('AT+QFLDS')).toBe('\r\n+QFLDS: 10,1\r\n\r\nOK\r\n');
   });
@@ -200,7 +213,7 @@ describe('files (§6)', () => {
     await tap.until('CONNECT\r\n');
     tap.write('ABC');
     const r = await tap.until('421\r\n', 3000);
-    expect(r.toString('latin1')).toBe('\r\n+QFUPL: 3,242\r\n\r\n+CME ERROR: 421\r\n');
+    expect(r.toString('latin1')).toBe('+QFUPL: 3,242\r\n\r\n+CME ERROR: 421\r\n');
     expect(await tap.command('AT+QFLST="part.bin"')).toBe('\r\n+QFLST: "part.bin",3\r\n\r\nOK\r\n');
   });
 
@@ -209,7 +222,7 @@ describe('files (§6)', () => {
     tap.write('AT+QFUPL="x.txt",8\r');
     await tap.until('CONNECT\r\n');
     tap.write('AT\rAT\r\r\n');
-    expect((await tap.until('OK\r\n')).toString('latin1')).toMatch(/^\r\n\+QFUPL: 8,[0-9a-f]+\r\n\r\nOK\r\n$/);
+    expect((await tap.until('OK\r\n')).toString('latin1')).toMatch(/^\+QFUPL: 8,[0-9a-f]+\r\n\r\nOK\r\n$/);
     tap.write('AT+QFDWL="x.txt"\r');
     const r = await tap.until(/OK\r\n$/);
     expect(r.toString('latin1')).toMatch(/^\r\nCONNECT\r\nAT\rAT\r\r\n\r\n\+QFDWL: 8,[0-9a-f]+\r\n\r\nOK\r\n$/);
@@ -224,7 +237,7 @@ describe('files (§6)', () => {
     tap.write(Buffer.alloc(1024, 0x31));
     expect((await tap.until('A')).toString('latin1')).toBe('A');
     tap.write(Buffer.alloc(452, 0x31));
-    expect((await tap.until('OK\r\n')).toString('latin1')).toMatch(/^\r\n\+QFUPL: 2500,[0-9a-f]+\r\n\r\nOK\r\n$/);
+    expect((await tap.until('OK\r\n')).toString('latin1')).toMatch(/^\+QFUPL: 2500,[0-9a-f]+\r\n\r\nOK\r\n$/);
   });
 
   test('QFDEL, and names with a UFS: prefix are the same file', async () => {
@@ -232,7 +245,7 @@ describe('files (§6)', () => {
     expect(await tap.command('AT+QFLST="UFS:a.pem"')).toBe('\r\n+QFLST: "a.pem",1\r\n\r\nOK\r\n');
     expect(await tap.command('AT+QFDEL="UFS:a.pem"')).toBe('\r\nOK\r\n');
     expect(await tap.command('AT+QFDEL="a.pem"')).toBe('\r\n+CME ERROR: 405\r\n');
-    expect(await tap.command('AT+QFLST')).toBe('\r\nOK\r\n');
+    expect(await tap.command('AT+QFLST')).toBe('\r\n+QFLST: "security/",2\r\n\r\nOK\r\n');
   });
 });
 

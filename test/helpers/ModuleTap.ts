@@ -16,6 +16,7 @@ export class ModuleTap {
       this.buf = Buffer.concat([this.buf, chunk]);
       for (const w of this.waiters.splice(0)) w();
     });
+    module.attach();
   }
 
   /** Everything received since the last {@link take}, without consuming it. */

@@ -32,6 +32,7 @@ export const FILE_TABLE: CommandTable = {
     if (size > core.ufs.freeBytes) return io.cme(403);
     io.result('CONNECT');
     const got = await core.readPayload({
+      kind: 'upload',
       length: size,
       gapTimeoutMs: timeout * 1000,
       // ACK mode: an `A` after each 1 KiB (§6.1; its framing is uncertain, a bare `A` is what the manual shows).
@@ -39,7 +40,8 @@ export const FILE_TABLE: CommandTable = {
     });
     // Whatever arrived is kept, even on a timeout (S3; T16 stored the partial file); nothing at all makes no file.
     if (got.data.length > 0 || got.end === 'complete') core.ufs.set(key, got.data);
-    io.info(`+QFUPL: ${got.data.length},${formatChecksum(quectelChecksum(got.data))}`);
+    // T01 (BG96), T02 (EC25): `+QFUPL:` follows the last payload byte with no CR LF in front (§6.1).
+    io.lineAfterData(`+QFUPL: ${got.data.length},${formatChecksum(quectelChecksum(got.data))}`);
     if (got.end === 'complete') io.ok();
     else io.cme(421);
   },
@@ -73,6 +75,8 @@ export const FILE_TABLE: CommandTable = {
     const ram = pattern.startsWith('RAM:');
     const wanted = pattern === '*' || pattern === 'UFS:*' || pattern === 'RAM:*' ? undefined : UfsStore.key(pattern);
     if (wanted === undefined && !pattern.endsWith('*')) return io.cme(406);
+    // Directory entries come first where the firmware lists them (BG96 `+QFLST: "security/",2`, T01).
+    if (!ram && wanted === undefined) for (const [dir, size] of core.profile.fileListDirs) io.info(`+QFLST: "${dir}",${size}`);
     for (const [key, data] of core.ufs.list()) {
       if (key.startsWith('RAM:') !== ram) continue;
       if (wanted !== undefined && key !== wanted) continue;

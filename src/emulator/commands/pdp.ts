@@ -2,17 +2,9 @@
  * PDP contexts, DNS and the TCP/IP error query (quectel-at.md §7.1, §7.3, §7.4).
  */
 import { QI_ERRORS } from '../../protocol/errorCodes.js';
-import type { CommandTable, ModuleCore, PdpContext } from '../ModuleCore.js';
+import type { CommandTable, ModuleCore } from '../ModuleCore.js';
 import { intArg, strArg } from '../parseCommandLine.js';
-
-function context(core: ModuleCore, id: number): PdpContext {
-  let ctx = core.state.pdp.get(id);
-  if (!ctx) {
-    ctx = { type: 1, apn: '', user: '', password: '', auth: 0, active: false, ip: '' };
-    core.state.pdp.set(id, ctx);
-  }
-  return ctx;
-}
+import { pdpContext as context } from './network.js';
 
 const registered = (core: ModuleCore) => core.registration() === 1 || core.registration() === 5;
 

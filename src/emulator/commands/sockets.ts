@@ -108,7 +108,7 @@ export function sendHandler(family: SocketFamily, name: string, onZeroLength?: C
     const conn = ownConn(family, core, id);
     if (!conn || conn.state !== 2) return io.qiError(567);
     io.prompt();
-    const got = await core.readPayload(len === undefined ? { ctrlZ: true } : { length: len });
+    const got = await core.readPayload(len === undefined ? { kind: 'send', ctrlZ: true } : { kind: 'send', length: len });
     if (got.end === 'escape') return io.ok();
     if (conn.state !== 2) return io.qiError(567);
     if (core.faults.takeSendFail()) return io.result('SEND FAIL');

@@ -18,16 +18,6 @@ export const SSL_FAMILY: SocketFamily = {
 
 const MAX_SSL_CONTEXT = 5;
 
-function testLine(core: ModuleCore, name: SslParamName): string {
-  const spec = SSL_PARAMS[name];
-  const prefix = `+QSSLCFG: "${name}",(0-${MAX_SSL_CONTEXT}),`;
-  if (spec.kind === 'cipher') {
-    const codes = [...core.profile.ssl!.cipherCodes, ALL_CIPHER_SUITES].map(formatCipherCode);
-    return `${prefix}(${codes.join(',')})`;
-  }
-  return prefix + spec.test;
-}
-
 function formatValue(name: SslParamName, value: SslParamValue): string {
   if (typeof value !== 'number') return value.length === 0 ? '""' : value.map((v) => `"${v}"`).join(',');
   return SSL_PARAMS[name].kind === 'cipher' ? formatCipherCode(value) : String(value);
@@ -38,8 +28,10 @@ function parseValue(core: ModuleCore, name: SslParamName, cmd: ParsedCommand): S
   const spec = SSL_PARAMS[name];
   const rest = cmd.args.slice(2);
   switch (spec.kind) {
-    case 'int':
-      return rest.length === 1 ? intArg(rest, 0, spec.min, spec.max) : undefined;
+    case 'int': {
+      const v = rest.length === 1 ? intArg(rest, 0, 0, Number.MAX_SAFE_INTEGER) : undefined;
+      return v !== undefined && core.profile.ssl!.accepts(name, v) ? v : undefined;
+    }
     case 'cipher': {
       const a = rest[0];
       // T01/S13: the BG96 wants the code unquoted; a quoted "0XFFFF" is ERROR there.
@@ -61,7 +53,8 @@ function parseValue(core: ModuleCore, name: SslParamName, cmd: ParsedCommand): S
 function qsslcfg(cmd: ParsedCommand, io: ResponseWriter, core: ModuleCore): void {
   const params = core.profile.ssl!.params;
   if (cmd.form === 'test') {
-    for (const p of params) io.info(testLine(core, p));
+    // The firmware's own lines (firmware/sslTestResponses.ts), byte for byte.
+    for (const line of core.profile.ssl!.testLines) io.info(line);
     return io.ok();
   }
   const name = strArg(cmd.args, 0)?.toLowerCase() as SslParamName | undefined;
