@@ -32,7 +32,7 @@ function run(file: string): Promise<{ code: number | null; out: string }> {
 }
 
 const EXPECTED: Readonly<Record<string, RegExp>> = {
-  'atClient.ts': /^sslversion ciphersuite .* negotiatetime\n\+QIURC: "dnsgip",0,1,600\n\+QIURC: "dnsgip","127\.0\.0\.1"\n$/,
+  'atClient.ts': /^\+CPIN: READY\nsslversion ciphersuite .* negotiatetime\n\+QIURC: "dnsgip","127\.0\.0\.1"\n$/,
   'modem.ts': /^EC25 connected\.ready 10\.7\.157\.1\n\+QSSLCFG: "sslversion",1,4\n$/,
   'virtualModule.ts': /^\+QFUPL: 10,3938 \| OK\n$/,
 };

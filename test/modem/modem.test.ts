@@ -47,10 +47,17 @@ describe('bring-up', () => {
     expect((await modem.send('AT+QICSGP=1', { expect: ['+QICSGP:'] })).lines[0]).toBe('+QICSGP: 1,"internet","","",0');
   });
 
-  test('BC25 comes up but is identified as having no SSL', async () => {
-    const modem = await open(virtual({ model: 'BC25' }), {}).catch((e: unknown) => e);
-    // BC25 has no AT+QIACT either: the machine says so with a PDP failure, not a hang.
-    expect(isQuectelError(modem, 'MODEM_PDP_FAILED')).toBe(true);
+  test('BC25 (NB-IoT) comes up through attach and is identified as having no SSL', async () => {
+    const m = virtual({ model: 'BC25' });
+    const commands: string[] = [];
+    m.on('command', (l) => commands.push(l));
+    const modem = await open(m, { apn: { apn: 'nbiot.example' } });
+    expect(modem.state).toBe('connected.ready');
+    expect(modem.info).toMatchObject({ family: 'nb-iot', model: 'BC25', ssl: false });
+    expect(modem.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    // The LTE PDP commands are not in its dialect: none was sent.
+    expect(commands.filter((c) => /^AT\+(QICSGP|QIACT|QSSL|QI)/i.test(c))).toEqual([]);
+    expect(commands).toContain('AT+CGDCONT=1,"IP","nbiot.example"');
   });
 
   test('an SSL context in use is re-applied after a restart (restore hook)', async () => {
@@ -239,4 +246,11 @@ describe('the network drops the PDP context (+QIURC: "pdpdeact")', () => {
     expect(states).toEqual([]);
     expect(modem.state).toBe('connected.ready');
   });
+});
+
+test.each(['BG96', 'BG95', 'EC25', 'EG25-G', 'EC200U', 'EG800K', 'BC25'] as const)('Modem.open reaches ready on a virtual %s', async (model) => {
+  const modem = await open(virtual({ model }), { apn: { apn: 'internet' } });
+  expect(modem.state).toBe('connected.ready');
+  expect(modem.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  expect(modem.info.family).toBe(model === 'BC25' ? 'nb-iot' : 'lte');
 });
