@@ -10,7 +10,8 @@ const isModel = (name: string): name is ModelName => (MODEL_NAMES as readonly st
 
 /**
  * Registers the `emulator:` scheme. `emulator:<MODEL>` boots a new virtual module of that model; `?baud=<rate>`
- * paces it at that UART speed. Closing the transport powers the module off (disposes it).
+ * paces it at that UART speed; `?hosts=<name>=<ip>[:<port>],…` is its `hosts` table
+ * (`emulator:EC25?hosts=myssl.com=127.0.0.1:8443`). Closing the transport powers the module off (disposes it).
  * @returns the function that removes the registration.
  */
 export function registerEmulatorScheme(): () => void {
@@ -28,7 +29,8 @@ const openEmulator: TransportSchemeOpener = async (parsed, options): Promise<Tra
     if (pace !== undefined && (!Number.isSafeInteger(pace) || pace <= 0)) {
       throw new QuectelError('TRANSPORT_BAD_OPTION', `baud must be a positive integer, got "${baud}"`, { option: 'baud' });
     }
-    const module = new VirtualModule({ model, ...(pace ? { baud: pace } : {}) });
+    const hosts = parseHosts(parsed.params.get('hosts'), parsed.url);
+    const module = new VirtualModule({ model, hosts, ...(pace ? { baud: pace } : {}) });
     const transport = await SerialPortTransport.open({
       path: parsed.url, url: parsed.url, binding: createEmulatorBinding(module),
       ...(options.baudRate ?? pace ? { baudRate: options.baudRate ?? pace } : {}),
@@ -36,3 +38,14 @@ const openEmulator: TransportSchemeOpener = async (parsed, options): Promise<Tra
     transport.once('close', () => module.dispose());
     return transport;
 };
+
+/** `name=ip[:port],name=ip[:port]` → the virtual module's `hosts` table. */
+function parseHosts(text: string | undefined, url: string): Record<string, string> {
+  const hosts: Record<string, string> = {};
+  for (const entry of (text ?? '').split(',').filter((e) => e !== '')) {
+    const m = /^([A-Za-z0-9.-]+)=(\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?)$/.exec(entry);
+    if (!m) throw new QuectelError('TRANSPORT_BAD_OPTION', `hosts entry "${entry}" in ${url} is not NAME=IP or NAME=IP:PORT`, { option: 'hosts' });
+    hosts[m[1]!] = m[2]!;
+  }
+  return hosts;
+}

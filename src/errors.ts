@@ -34,6 +34,22 @@ export type QuectelErrorCode =
   | 'MODEM_PORT_LOST'
   | 'MODEM_URC_PORT'
   | 'MODEM_CLOSED'
+  // module services: files, DNS, connections, SSL contexts
+  | 'NOT_SUPPORTED'
+  | 'FILE_UPLOAD_FAILED'
+  | 'FILE_NOT_FOUND'
+  | 'DNS_FAILED'
+  | 'SOCKET_OPEN_FAILED'
+  | 'SOCKET_IDS_EXHAUSTED'
+  | 'SOCKET_CLOSED'
+  | 'SOCKET_LOST'
+  | 'SEND_OUTCOME_UNKNOWN'
+  | 'SSL_CONTEXTS_BUSY'
+  // the QuecPython-shaped API
+  | 'CERT_INVALID'
+  | 'CIPHER_UNSUPPORTED'
+  | 'TLS_VERSION_UNSUPPORTED'
+  | 'OS_ERROR'
   // values that would end up inside an AT command
   | 'INVALID_ARGUMENT'
   // emulator

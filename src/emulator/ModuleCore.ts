@@ -127,6 +127,8 @@ export interface ModuleCore {
   readonly latency: LatencyProfile;
   readonly atPort: AtPortName;
   readonly imei: string;
+  /** What `seclevel` 2 with no CA file does: send the client certificate unverified, or refuse the open. */
+  readonly clientCertWithoutCa: 'send' | 'refuse';
   readonly sim: 'READY' | 'absent' | 'PIN';
   /** Registration state (`<stat>` of CREG/CGREG/CEREG) as of now. */
   registration(): number;
@@ -143,6 +145,8 @@ export interface ModuleCore {
   readPayload(req: PayloadRequest): Promise<PayloadResult>;
   /** Resolves a server name the module's way: the `hosts` option first, then the system resolver. */
   resolve(host: string, port: number): Promise<ResolvedTarget>;
+  /** The address the module's DNS answers for a name (`AT+QIDNSGIP`). */
+  lookup(host: string): Promise<string>;
   /** Full reboot as `AT+CFUN=1,1` does: OK has been sent by the caller. */
   reboot(): void;
   powerDown(): void;

@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { QuectelError } from '../errors.js';
 import { commandTable } from './commands/index.js';
 import { createEmulatorBinding, type EmulatorPort } from './EmulatorBinding.js';
@@ -52,6 +53,12 @@ export interface VirtualModuleOptions {
   readonly files?: Readonly<Record<string, Uint8Array | string>>;
   /** IMEI for `AT+GSN`. Default: `'866425030000001'`. */
   readonly imei?: string;
+  /**
+   * `seclevel` 2 with a client certificate and no CA file: `'send'` opens without checking the server and sends
+   * the certificate; `'refuse'` fails the open with 566, as firmware that needs a CA to send one would. Which real
+   * firmware does which is not known (quectel-at.md §11 item 3). Default: `'send'`.
+   */
+  readonly clientCertWithoutCa?: 'send' | 'refuse';
 }
 
 /** Events of {@link VirtualModule}. */
@@ -95,6 +102,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   readonly latency: LatencyProfile;
   readonly atPort: AtPortName;
   readonly imei: string;
+  readonly clientCertWithoutCa: 'send' | 'refuse';
   readonly sim: 'READY' | 'absent' | 'PIN';
   state: ModuleState;
   generation = 0;
@@ -142,6 +150,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.atPort = options.atPort ?? this.profile.hostPort;
     this.rx = new UartReceiver(options.rxBufferBytes ?? 4096);
     this.imei = options.imei ?? '866425030000001';
+    this.clientCertWithoutCa = options.clientCertWithoutCa ?? 'send';
     this.sim = options.sim ?? 'READY';
     this.state = VirtualModule.freshState(this.profile.urcPortDefault ?? this.atPort);
     this.registrationStat = options.registration?.stat ?? 1;
@@ -287,14 +296,37 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   }
 
   async resolve(host: string, port: number): Promise<ResolvedTarget> {
-    const mapped = this.hosts.get(host.toLowerCase());
+    const mapped = this.hosts.get(host.toLowerCase()) ?? this.hostsByAddress.get(host);
     if (mapped !== undefined) {
       const m = /^(.*?)(?::(\d+))?$/.exec(mapped)!;
       return { ip: m[1]!, port: m[2] === undefined ? port : Number(m[2]) };
     }
+    if (isIP(host) !== 0) return { ip: host, port };
     const { address } = await lookup(host, { family: 4 });
     return { ip: address, port };
   }
+
+  /**
+   * What the module's DNS answers for `host` (`AT+QIDNSGIP`). A `hosts` entry with a port answers an address of
+   * its own from 198.18.0.0/15 (RFC 2544: never routed), so that a host resolving the name first and connecting to
+   * the address (`getaddrinfo`, then `connect`) reaches the entry's port as a connection by name does.
+   */
+  async lookup(host: string): Promise<string> {
+    const key = host.toLowerCase();
+    const mapped = this.hosts.get(key);
+    if (mapped !== undefined && /:\d+$/.test(mapped)) {
+      for (const [address, entry] of this.hostsByAddress) if (entry === mapped && this.addressNames.get(address) === key) return address;
+      const address = `198.18.${this.hostsByAddress.size >> 8}.${(this.hostsByAddress.size & 0xff) + 1}`;
+      this.hostsByAddress.set(address, mapped);
+      this.addressNames.set(address, key);
+      return address;
+    }
+    return (await this.resolve(host, 0)).ip;
+  }
+
+  /** Addresses {@link lookup} handed out for `hosts` entries with a port, and the entry and name of each. */
+  private readonly hostsByAddress = new Map<string, string>();
+  private readonly addressNames = new Map<string, string>();
 
   reboot(): void {
     this.restart(true);

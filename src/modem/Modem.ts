@@ -21,6 +21,11 @@ import type { Transport, TransportFactory } from '../transport/Transport.js';
 import { atText } from './atText.js';
 import { connectionMachine } from './connection/connectionMachine.js';
 import type { ModemOptions, ModuleInfo, UrcPort } from './ModemOptions.js';
+import { ConnectionService } from './services/ConnectionService.js';
+import { DnsService } from './services/DnsService.js';
+import { FileService } from './services/FileService.js';
+import type { ServiceHost } from './services/ServiceHost.js';
+import { SslContextService } from './services/SslContextService.js';
 
 /** Anything that brings its own serialport binding, such as a virtual module. */
 export interface SerialBindingSource {
@@ -34,18 +39,22 @@ export type ModemTarget = string | TransportFactory | SerialBindingSource;
 export interface ModemEvents {
   /** Every state change, as a dotted path: `connected.registration`, `reconnecting`, `failed`. */
   state: [state: string];
-  /** The module restarted or the port was lost: sockets are gone. */
+  /** The module restarted, the port was lost or the PDP context dropped: sockets are gone. */
   socketsLost: [];
+  /** Every URC of the current port, across reconnects; with its bytes for direct-push data. */
+  urc: [line: string, data: Uint8Array | undefined];
 }
 
 type ConnectionActor = Actor<typeof connectionMachine>;
 
-function factoryFor(target: ModemTarget, options: ModemOptions): () => Promise<AtClient> {
+function factoryFor(target: ModemTarget, options: ModemOptions, pushedLength: (line: string) => number | undefined): () => Promise<AtClient> {
   let open: () => Promise<Transport>;
   if (typeof target === 'string') open = () => openTransport(target, options.at ?? {});
   else if (typeof target === 'function') open = target;
   else open = () => SerialPortTransport.open({ path: target.portPath, binding: target.createBinding() });
-  return async () => AtClient.open(await open(), options.at ?? {});
+  // Direct-push data is counted only for connections opened in push mode (the services know which).
+  const own = options.at?.urcDataLength;
+  return async () => AtClient.open(await open(), { ...options.at, urcDataLength: (line) => pushedLength(line) ?? own?.(line) });
 }
 
 /** Everything of the options that ends up inside an AT command is checked before anything is sent. */
@@ -68,17 +77,33 @@ function validateOptions(options: ModemOptions): void {
 const stateName = (value: SnapshotFrom<typeof connectionMachine>['value']): string =>
   typeof value === 'string' ? value : Object.entries(value).map(([k, v]) => `${k}.${String(v)}`).join(',');
 
-export class Modem extends EventEmitter<ModemEvents> {
+export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
   private readonly actor: ConnectionActor;
   private readonly restoreHooks: Array<(at: AtClient, signal: AbortSignal) => Promise<void>> = [];
   private lastState = '';
+  private lastClient: AtClient | undefined;
+  private readonly forwardUrc = (line: string, data: Uint8Array | undefined) => this.emit('urc', line, data);
 
-  private constructor(target: ModemTarget, readonly options: ModemOptions) {
+  /** The module's file system: list, upload (checked), download, delete, free space. */
+  readonly files: FileService;
+  /** Name resolution by the module, and its DNS servers. */
+  readonly dns: DnsService;
+  /** Client connections (TCP and TLS) on ids 0–11. */
+  readonly connections: ConnectionService;
+  /** The six SSL contexts, configured once per set of settings. */
+  readonly sslContexts: SslContextService;
+
+  protected constructor(target: ModemTarget, readonly options: ModemOptions) {
     super();
+    this.setMaxListeners(0); // one URC listener per pending DNS query and service; none is a leak
+    this.files = new FileService(this);
+    this.dns = new DnsService(this);
+    this.connections = new ConnectionService(this, options.connections);
+    this.sslContexts = new SslContextService(this);
     this.actor = createActor(connectionMachine, {
       input: {
         options,
-        openClient: factoryFor(target, options),
+        openClient: factoryFor(target, options, (line) => this.connections.pushedLength(line)),
         restore: async (at, signal) => {
           for (const hook of this.restoreHooks) {
             if (signal.aborted) return;
@@ -90,6 +115,12 @@ export class Modem extends EventEmitter<ModemEvents> {
     });
     this.actor.subscribe({
       next: (snap) => {
+        const client = snap.context.client;
+        if (client !== this.lastClient) {
+          this.lastClient?.engine.off('urc', this.forwardUrc);
+          client?.engine.on('urc', this.forwardUrc);
+          this.lastClient = client;
+        }
         const name = stateName(snap.value);
         if (name !== this.lastState) {
           this.lastState = name;
@@ -109,7 +140,11 @@ export class Modem extends EventEmitter<ModemEvents> {
    */
   static async open(target: ModemTarget, options: ModemOptions = {}): Promise<Modem> {
     validateOptions(options);
-    const modem = new Modem(target, options);
+    return Modem.started(new Modem(target, options));
+  }
+
+  /** Starts a modem made by `open` (here or in a subclass); closes it again if it does not come up. */
+  protected static async started<M extends Modem>(modem: M): Promise<M> {
     try {
       await modem.start();
     } catch (e) {
@@ -117,6 +152,11 @@ export class Modem extends EventEmitter<ModemEvents> {
       throw e;
     }
     return modem;
+  }
+
+  /** Checks what of the options ends up inside an AT command; for subclasses' `open`. */
+  protected static validate(options: ModemOptions): void {
+    validateOptions(options);
   }
 
   private start(): Promise<void> {
@@ -186,10 +226,11 @@ export class Modem extends EventEmitter<ModemEvents> {
     if (snap.status === 'done') throw snap.context.failure ?? new QuectelError('MODEM_NO_ANSWER', 'the module failed');
   }
 
-  /** Stops the machine and closes the port; nothing keeps running afterwards. */
+  /** Stops the machine and closes the port; open connections fail (`SOCKET_LOST`); nothing keeps running afterwards. */
   async close(): Promise<void> {
     const client = this.actor.getSnapshot().context.client;
     this.actor.stop();
+    for (const c of this.connections.all) c.lost('the modem was closed');
     await client?.close().catch(() => {});
     this.removeAllListeners();
   }

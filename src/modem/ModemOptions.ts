@@ -2,6 +2,7 @@
  * Options of a {@link Modem} and what it learns about the module.
  */
 import type { AtClientOptions } from '../at/AtClient.js';
+import type { ConnectionTuning } from './services/Connection.js';
 
 /** The AT port that `AT+QURCCFG="urcport"` can route URCs to (§1.3). */
 export type UrcPort = 'usbat' | 'usbmodem' | 'uart1';
@@ -43,6 +44,8 @@ export interface ModemOptions {
   readonly pdpRecovery?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number; readonly maxAttempts?: number };
   /** Options of the AT client: timeouts, trace. Default: the manuals' timeouts, no trace. */
   readonly at?: AtClientOptions;
+  /** Buffers and polling of client connections. Default: see {@link ConnectionTuning}. */
+  readonly connections?: ConnectionTuning;
 }
 
 /**
@@ -65,4 +68,6 @@ export interface ModuleInfo {
   readonly ssl: boolean;
   /** The `AT+QSSLCFG` parameters this firmware lists, in order. */
   readonly sslParams: readonly string[];
+  /** The cipher suites (IANA codes) its `"ciphersuite"` test line lists, without 0xFFFF (all). */
+  readonly cipherSuites: readonly number[];
 }

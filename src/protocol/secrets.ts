@@ -83,9 +83,10 @@ export function redactReplyLine(line: string): string {
   const positions = rule(fields);
   if (positions.length === 0) return line;
   for (const p of positions) {
-    const f = fields[p];
-    if (f === undefined || f.trim() === '' || f.trim() === '""') continue;
-    fields[p] = f.trim().startsWith('"') ? `"${REDACTED}"` : REDACTED;
+    const f = fields[p]?.trim();
+    // Only a quoted value is one: the test form prints placeholders there (`<key_pwd>`).
+    if (f === undefined || !f.startsWith('"') || f === '""') continue;
+    fields[p] = `"${REDACTED}"`;
   }
   return `${m[1]}:${m[2]}${fields.join(',')}`;
 }

@@ -95,7 +95,7 @@ export const PDP_TABLE: CommandTable = {
     void (async () => {
       await core.sleep(core.latency.dnsMs);
       try {
-        const { ip } = await core.resolve(host, 0);
+        const ip = await core.lookup(host);
         core.urc('+QIURC: "dnsgip",0,1,600', gen);
         core.urc(`+QIURC: "dnsgip","${ip}"`, gen);
       } catch {

@@ -180,7 +180,10 @@ export async function openTls(core: ModuleCore, host: string, port: number, ctx:
       : { ciphers: `${cipherList}:@SECLEVEL=0` }),
   };
   let cas: X509Certificate[] = [];
-  if (seclevel >= 1) {
+  // Whether seclevel 2 sends a client certificate with no CA configured is not known (§2.5, §11 item 3): the
+  // module's `clientCertWithoutCa` says which firmware this is. 'send': no server check, the certificate is sent.
+  const verifyServer = seclevel === 1 || (seclevel === 2 && (core.clientCertWithoutCa === 'refuse' || text(ctx, 'cacert') !== undefined));
+  if (verifyServer) {
     const pem = fileText(core, text(ctx, 'cacert'));
     // EG800K: seclevel 1 without a CA file fails the open (T15).
     if (pem === undefined) return fail('certificate', 'seclevel needs a CA file in UFS');
@@ -240,7 +243,7 @@ export async function openTls(core: ModuleCore, host: string, port: number, ctx:
     });
     sock.once('secureConnect', () => {
       clearTimeout(timer);
-      const problem = seclevel >= 1 ? checkPeer(core, sock, cas, host, ctx) : undefined;
+      const problem = verifyServer ? checkPeer(core, sock, cas, host, ctx) : undefined;
       if (problem) {
         kill();
         return settle(fail('certificate', problem));

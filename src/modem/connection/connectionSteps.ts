@@ -96,14 +96,15 @@ export async function identify(c: StepContext): Promise<ModuleInfo> {
   const model = (ati[1] ?? '').replace(/^Quectel_/, '');
   const revision = ati.find((l) => l.startsWith('Revision:'))?.slice('Revision:'.length).trim() ?? '';
   const firmware = (await send(c, 'AT+QGMR').catch(() => ({ lines: [revision] }))).lines[0] ?? revision;
-  let sslParams: string[] = [];
-  if (!nbIot) {
-    const caps = await send(c, 'AT+QSSLCFG=?', { expect: ['+QSSLCFG:'] }).catch(() => undefined);
-    sslParams = (caps?.lines ?? []).map((l) => /^\+QSSLCFG: "(\w+)"/.exec(l)?.[1]).filter((p): p is string => p !== undefined);
-  }
+  let lines: readonly string[] = [];
+  if (!nbIot) lines = (await send(c, 'AT+QSSLCFG=?', { expect: ['+QSSLCFG:'] }).catch(() => undefined))?.lines ?? [];
+  const sslParams = lines.map((l) => /^\+QSSLCFG: "(\w+)"/.exec(l)?.[1]).filter((p): p is string => p !== undefined);
+  // The suites in `"ciphersuite",(0-5),(0X0035,…,0XFFFF)`; listings vary in spacing and case (T19), so read leniently.
+  const suites = lines.find((l) => l.startsWith('+QSSLCFG: "ciphersuite"'))?.match(/0[xX][0-9A-Fa-f]{1,4}/g) ?? [];
+  const cipherSuites = [...new Set(suites.map((h) => Number.parseInt(h.slice(2), 16)))].filter((n) => n !== 0xffff);
   // The BG96-style SSL set starts with sslversion (§8.2); NB-IoT modules have another dialect or none.
   const ssl = sslParams[0] === 'sslversion';
-  return { manufacturer: ati[0] ?? '', family: nbIot ? 'nb-iot' : 'lte', model, revision, firmware, ssl, sslParams };
+  return { manufacturer: ati[0] ?? '', family: nbIot ? 'nb-iot' : 'lte', model, revision, firmware, ssl, sslParams, cipherSuites };
 }
 
 /**

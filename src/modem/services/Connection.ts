@@ -1,0 +1,404 @@
+/**
+ * One open client connection of the module: a TCP socket (`AT+QIOPEN`) or a TLS session (`AT+QSSLOPEN`) on one
+ * client id. A single worker per connection issues its commands; URC handlers only set flags and wake it
+ * (lessons.md §10.5).
+ *
+ *   send side:    enqueue() ─▶ tx queue ─▶ AT+QSSLSEND=<id>,≤1460 (full chunks while data is queued) ─▶ SEND OK
+ *                                          SEND FAIL: the module's buffer is full; wait, send the same bytes again
+ *                                          no answer or a restart: the outcome is unknown, never sent twice
+ *   receive side: +QSSLURC: "recv" (or a poll) ─▶ AT+QSSLRECV=<id>,1500 until 0 bytes or the rx bound ─▶ rx ─▶ read()
+ *                 +QSSLURC: "closed" ─▶ drain what the module still holds ─▶ AT+QSSLCLOSE ─▶ 'end' once rx is read
+ */
+import { EventEmitter } from 'node:events';
+import { isQuectelError, QuectelError } from '../../errors.js';
+import type { ServiceHost } from './ServiceHost.js';
+
+export type ConnectionKind = 'tcp' | 'ssl';
+
+/** The commands of one kind of connection (quectel-at.md §3–§5, §7.2). */
+export interface ConnectionFamily {
+  readonly send: string;
+  readonly recv: string;
+  readonly close: string;
+  /** `+QSSLURC` / `+QIURC`: "recv" and "closed". */
+  readonly urc: string;
+}
+
+export const FAMILIES: Readonly<Record<ConnectionKind, ConnectionFamily>> = {
+  ssl: { send: 'AT+QSSLSEND', recv: 'AT+QSSLRECV', close: 'AT+QSSLCLOSE', urc: '+QSSLURC' },
+  tcp: { send: 'AT+QISEND', recv: 'AT+QIRD', close: 'AT+QICLOSE', urc: '+QIURC' },
+};
+
+/** Most one send carries: the test command's `(1-1460)` (§4.1). */
+export const MAX_SEND = 1460;
+/** Most one read returns (§4.2). */
+export const MAX_READ = 1500;
+
+/** Tuning of a connection. */
+export interface ConnectionTuning {
+  /** Bytes read from the module and not yet taken by the application; past it draining pauses. Default: 65536. */
+  readonly maxBuffered?: number;
+  /** Bytes queued for sending before `enqueue` asks the writer to wait. Default: 16384. */
+  readonly sendHighWater?: number;
+  /** While someone waits for data and none came, read anyway this often (URCs can be lost). Default: 1000 ms. */
+  readonly pollMs?: number;
+  /** `SEND FAIL` (module buffer full) retries before the send fails. Default: 100, with waits from 20 ms to 1 s. */
+  readonly sendFailRetries?: number;
+}
+
+export interface ConnectionEvents {
+  /** New bytes can be read. */
+  readable: [];
+  /** The peer closed and everything it sent has been read. */
+  end: [];
+  /** The send queue fell below its high-water mark. */
+  drain: [];
+  /** The connection failed: every pending operation rejects with this error. */
+  error: [error: Error];
+  /** The client id is free again. */
+  close: [];
+}
+
+interface Pending { readonly resolve: () => void; readonly reject: (e: Error) => void }
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  /** `open`: usable; `closing`: close requested, queued data still going out; `closed`: the id is free. */
+  state: 'opening' | 'open' | 'closing' | 'closed' = 'opening';
+  /** The peer closed its side (`"closed"` URC); what it sent stays readable. */
+  peerClosed = false;
+  /** Why the connection failed, once it has. */
+  failure: Error | undefined;
+  /** Bytes sent and accepted by the module, and bytes read from it. */
+  sent = 0;
+  received = 0;
+
+  private readonly rx: Buffer[] = [];
+  private rxBytes = 0;
+  private readonly tx: Buffer[] = [];
+  private txBytes = 0;
+  private flushWaiters: Pending[] = [];
+  private drainWanted = false;
+  /** The last read stopped at the rx bound, not at an empty module buffer. */
+  private moduleMayHoldMore = false;
+  private working = false;
+  private interest = 0;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private closeMode: 'graceful' | 'abort' | undefined;
+  private readonly family: ConnectionFamily;
+  private readonly maxBuffered: number;
+  private readonly highWater: number;
+
+  constructor(
+    private readonly host: ServiceHost,
+    readonly id: number,
+    readonly kind: ConnectionKind,
+    readonly push: boolean,
+    /** Frees the client id in the service's table. */
+    private readonly release: (c: Connection) => void,
+    private readonly tuning: ConnectionTuning = {},
+  ) {
+    super();
+    this.family = FAMILIES[kind];
+    this.maxBuffered = tuning.maxBuffered ?? 65_536;
+    this.highWater = tuning.sendHighWater ?? 16_384;
+    this.on('error', () => {}); // a failure is also seen by every pending operation; an unheard event must not crash
+  }
+
+  /** Bytes that can be read now. */
+  get readableLength(): number {
+    return this.rxBytes;
+  }
+
+  /** Bytes queued and not yet accepted by the module. */
+  get writableLength(): number {
+    return this.txBytes;
+  }
+
+  /** Whether everything the peer will ever send has been read (or the connection is gone). */
+  get ended(): boolean {
+    return this.rxBytes === 0 && (this.state === 'closed' || (this.peerClosed && !this.drainWanted && !this.moduleMayHoldMore));
+  }
+
+  // ------------------------------------------------------------------ application side
+
+  /**
+   * Queues bytes for the peer; false when the queue is past its high-water mark (wait for `'drain'`).
+   * @throws QuectelError `SOCKET_CLOSED` after close or once the peer closed, or the connection's failure.
+   */
+  enqueue(data: Uint8Array): boolean {
+    if (this.failure) throw this.failure;
+    if (this.state !== 'open' || this.closeMode) throw new QuectelError('SOCKET_CLOSED', `connection ${this.id} is closed`, { id: this.id });
+    if (this.peerClosed) throw new QuectelError('SOCKET_CLOSED', `the peer closed connection ${this.id}`, { id: this.id, reason: 'peer' });
+    if (data.length > 0) {
+      this.tx.push(Buffer.from(data));
+      this.txBytes += data.length;
+      this.wake();
+    }
+    return this.txBytes < this.highWater;
+  }
+
+  /** Resolves once everything queued so far was accepted by the module (`SEND OK`); rejects if it cannot be. */
+  flush(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.txBytes === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.flushWaiters.push({ resolve, reject }));
+  }
+
+  /** Takes up to `max` buffered bytes (none: an empty buffer). */
+  read(max = Number.POSITIVE_INFINITY): Buffer {
+    const parts: Buffer[] = [];
+    let n = 0;
+    while (n < max && this.rx.length > 0) {
+      const head = this.rx[0]!;
+      if (head.length <= max - n) {
+        parts.push(head);
+        this.rx.shift();
+        n += head.length;
+      } else {
+        parts.push(head.subarray(0, max - n));
+        this.rx[0] = head.subarray(max - n);
+        n = max;
+      }
+    }
+    this.rxBytes -= n;
+    // Below half the bound again: what the module kept while the buffer was full can come now.
+    if (this.moduleMayHoldMore && this.rxBytes <= this.maxBuffered / 2) {
+      this.drainWanted = true;
+      this.wake();
+    }
+    this.maybeEnd();
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  }
+
+  /** Puts bytes taken by {@link read} back in front (a reader that took more than a line). */
+  unread(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.rx.unshift(Buffer.from(bytes));
+    this.rxBytes += bytes.length;
+  }
+
+  /** Someone waits for data (a blocked read, a flowing stream): polls as a safety net while none comes. */
+  want(on: boolean): void {
+    this.interest = Math.max(0, this.interest + (on ? 1 : -1));
+    this.armPoll();
+  }
+
+  /**
+   * Closes the connection. `graceful` sends what is queued first and lets the module end the session
+   * (`AT+QSSLCLOSE=<id>`); `abort` drops the queue and closes at once (`…,0`). Resolves when the id is free.
+   */
+  async close(mode: 'graceful' | 'abort' = 'graceful'): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.closeMode !== 'abort') this.closeMode = mode;
+    if (mode === 'abort') this.dropQueue(new QuectelError('SOCKET_CLOSED', `connection ${this.id} was closed`, { id: this.id }));
+    this.state = 'closing';
+    this.wake();
+    if ((this.state as Connection['state']) !== 'closed') await new Promise<void>((resolve) => this.once('close', resolve));
+  }
+
+  // ------------------------------------------------------------------ module side (signals only)
+
+  /** `+QSSLURC: "recv",<id>` (buffer mode) or pushed data (direct push, §5.1). */
+  onRecvUrc(pushed?: Uint8Array): void {
+    if (this.state === 'closed') return;
+    if (pushed) return this.take(Buffer.from(pushed));
+    this.drainWanted = true;
+    this.wake();
+  }
+
+  /** `+QSSLURC: "closed",<id>`: the peer closed or the link broke; the data the module holds stays readable. */
+  onClosedUrc(): void {
+    if (this.state === 'closed' || this.peerClosed) return;
+    this.peerClosed = true;
+    this.drainWanted = !this.push;
+    this.dropQueue(new QuectelError('SOCKET_CLOSED', `the peer closed connection ${this.id} before the data was sent`, { id: this.id, reason: 'peer' }));
+    this.wake();
+  }
+
+  /** The module restarted, the port or the PDP context was lost: the id no longer exists on the module. */
+  lost(why: string): void {
+    if (this.state === 'closed') return;
+    this.fail(new QuectelError('SOCKET_LOST', `connection ${this.id} is gone: ${why}`, { id: this.id }));
+    this.finishClose();
+  }
+
+  /** The open succeeded: start working. */
+  opened(): void {
+    this.state = 'open';
+    this.wake();
+  }
+
+  // ------------------------------------------------------------------ the worker
+
+  private wake(): void {
+    // A wake while the worker runs is not lost: the worker may already be past the check that would have seen it.
+    if (this.working) {
+      this.wokenWhileWorking = true;
+      return;
+    }
+    this.working = true;
+    this.wokenWhileWorking = false;
+    // Started on the next microtask, so writes made in one go are sent together in full chunks.
+    void Promise.resolve().then(() => this.work()).finally(() => {
+      this.working = false;
+      if (this.wokenWhileWorking && this.state !== 'closed') this.wake();
+      else this.armPoll();
+    });
+  }
+
+  private wokenWhileWorking = false;
+
+  private async work(): Promise<void> {
+    while (this.state === 'open' || this.state === 'closing') {
+      const wantRead = this.drainWanted && !this.push && this.rxBytes < this.maxBuffered;
+      const wantSend = this.txBytes > 0 && !this.peerClosed && this.closeMode !== 'abort';
+      try {
+        if (wantRead) await this.drainOnce();
+        if (wantSend && (this.state === 'open' || this.state === 'closing')) await this.sendOnce();
+        if (wantRead || wantSend) continue;
+        // Nothing to move: a peer that closed and was drained, or a close the application asked for, ends here.
+        if (this.closeMode || (this.peerClosed && !this.moduleMayHoldMore && !this.drainWanted)) await this.closeOnModule();
+        return;
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+        await this.closeOnModule().catch(() => this.finishClose());
+        return;
+      }
+    }
+  }
+
+  /** One `AT+QSSLRECV=<id>,1500`; an empty answer means the module holds nothing more. */
+  private async drainOnce(): Promise<void> {
+    const r = await this.host.send(`${this.family.recv}=${this.id},${MAX_READ}`).catch((e: unknown) => {
+      // The id is gone on the module (closed and freed): nothing more to read.
+      if (isQuectelError(e, 'AT_ERROR') && this.peerClosed) return undefined;
+      throw e;
+    });
+    const data = r ? Buffer.from(r.data) : Buffer.alloc(0);
+    if (data.length === 0) {
+      this.drainWanted = false;
+      this.moduleMayHoldMore = false;
+      this.maybeEnd();
+      return;
+    }
+    this.take(data);
+    // Read on until the module says 0 (the URC is re-armed only then, T13), unless the buffer is full.
+    this.moduleMayHoldMore = this.rxBytes >= this.maxBuffered;
+    this.drainWanted = !this.moduleMayHoldMore;
+  }
+
+  /** One `AT+QSSLSEND=<id>,<n>` of up to 1460 queued bytes, joined from as many writes as it takes. */
+  private async sendOnce(): Promise<void> {
+    const chunk = this.peek(MAX_SEND);
+    const retries = this.tuning.sendFailRetries ?? 100;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.host.send(`${this.family.send}=${this.id},${chunk.length}`, { payload: chunk });
+        break;
+      } catch (e) {
+        // SEND FAIL: the bytes were not taken (the module's buffer is full, §4.1); the same bytes may go again.
+        if (isQuectelError(e, 'AT_SEND_FAIL') && attempt < retries) {
+          await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** Math.min(attempt, 6))));
+          if (this.failure || this.state === 'closed' || this.peerClosed) return;
+          continue;
+        }
+        if (isQuectelError(e, 'AT_ERROR') || isQuectelError(e, 'AT_CME_ERROR') || isQuectelError(e, 'AT_SEND_FAIL')) {
+          throw new QuectelError('SOCKET_CLOSED', `connection ${this.id} refused the data: ${e.message}`, { id: this.id, reason: 'send' }, { cause: e });
+        }
+        // No answer, a restart, a lost port: whether the module took the bytes is unknown. Never send them twice.
+        throw new QuectelError('SEND_OUTCOME_UNKNOWN', `connection ${this.id}: the outcome of a ${chunk.length}-byte send is unknown (${(e as Error).message})`,
+          { id: this.id, bytes: chunk.length }, { cause: e });
+      }
+    }
+    this.consume(chunk.length);
+    this.sent += chunk.length;
+    if (this.txBytes < this.highWater) this.emit('drain');
+    if (this.txBytes === 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
+  }
+
+  private async closeOnModule(): Promise<void> {
+    if (this.state === 'closed') return;
+    const abort = this.closeMode === 'abort' || this.failure !== undefined;
+    await this.host.send(`${this.family.close}=${this.id}${abort ? ',0' : ''}`, { timeoutMs: abort ? 5000 : 20_000 }).catch(() => undefined);
+    this.finishClose();
+  }
+
+  private finishClose(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.pollTimer);
+    this.dropQueue(this.failure ?? new QuectelError('SOCKET_CLOSED', `connection ${this.id} was closed`, { id: this.id }));
+    this.release(this);
+    this.maybeEnd();
+    this.emit('close');
+  }
+
+  // ------------------------------------------------------------------ buffers
+
+  private take(data: Buffer): void {
+    this.rx.push(data);
+    this.rxBytes += data.length;
+    this.received += data.length;
+    this.emit('readable');
+  }
+
+  private maybeEnd(): void {
+    if (this.ended && !this.endEmitted) {
+      this.endEmitted = true;
+      this.emit('end');
+    }
+  }
+
+  private endEmitted = false;
+
+  private peek(max: number): Buffer {
+    if (this.tx[0]!.length >= max) return this.tx[0]!.subarray(0, max);
+    const parts: Buffer[] = [];
+    let n = 0;
+    for (const b of this.tx) {
+      if (n >= max) break;
+      parts.push(b.subarray(0, max - n));
+      n += Math.min(b.length, max - n);
+    }
+    return Buffer.concat(parts, n);
+  }
+
+  private consume(n: number): void {
+    let left = n;
+    while (left > 0) {
+      const head = this.tx[0]!;
+      if (head.length <= left) {
+        this.tx.shift();
+        left -= head.length;
+      } else {
+        this.tx[0] = head.subarray(left);
+        left = 0;
+      }
+    }
+    this.txBytes -= n;
+  }
+
+  private dropQueue(error: Error): void {
+    this.tx.length = 0;
+    this.txBytes = 0;
+    for (const w of this.flushWaiters.splice(0)) w.reject(error);
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.dropQueue(error);
+    this.emit('error', error);
+  }
+
+  /** The safety net: someone waits, nothing is buffered and nothing is being read: read anyway after a while. */
+  private armPoll(): void {
+    clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+    if (this.interest === 0 || this.rxBytes > 0 || this.working || this.push || this.state !== 'open' || this.peerClosed) return;
+    this.pollTimer = setTimeout(() => {
+      this.drainWanted = true;
+      this.wake();
+    }, this.tuning.pollMs ?? 1000);
+  }
+}

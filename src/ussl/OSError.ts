@@ -1,0 +1,90 @@
+/**
+ * QuecPython's socket errors: `OSError` with an `errno`, as usocket and ussl raise them on the module (MicroPython's
+ * errno values, which are Linux's). The services below throw {@link QuectelError}s with their own codes; this is the
+ * one place that turns them into what a ported script expects (style.md §6: translate at the boundary).
+ */
+import { isQuectelError, QuectelError } from '../errors.js';
+
+/** The errno values this API raises (MicroPython `uerrno`, Linux numbering). */
+export const errno = {
+  EIO: 5,
+  EBADF: 9,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  ENODEV: 19,
+  EINVAL: 22,
+  EMFILE: 24,
+  EPIPE: 32,
+  EOPNOTSUPP: 95,
+  EADDRINUSE: 98,
+  ENETDOWN: 100,
+  ECONNABORTED: 103,
+  ECONNRESET: 104,
+  EISCONN: 106,
+  ENOTCONN: 107,
+  ETIMEDOUT: 110,
+  ECONNREFUSED: 111,
+  EALREADY: 114,
+  EINPROGRESS: 115,
+  /** `getaddrinfo`'s "Name or service not known" (CPython's `socket.gaierror`). */
+  EAI_NONAME: -2,
+} as const;
+
+const NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(errno).map(([k, v]) => [v, k]));
+
+/**
+ * An error with an `errno`, like Python's `OSError`: `e.errno === 110` for a timeout. Its `code` is `OS_ERROR`;
+ * `args` is `[errno, message]` as Python prints it.
+ */
+export class OSError extends QuectelError {
+  override readonly name: string = 'OSError';
+  readonly args: readonly [number, string];
+
+  constructor(readonly errno: number, message: string, options?: { cause?: unknown; context?: Record<string, string | number | boolean | undefined> }) {
+    super('OS_ERROR', `[Errno ${errno}] ${NAMES[errno] ?? ''}: ${message}`, { errno, ...options?.context }, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.args = [errno, message];
+  }
+}
+
+/** True for an {@link OSError}, and with `n`, one with that errno. */
+export function isOSError(e: unknown, n?: number): e is OSError {
+  return e instanceof OSError && (n === undefined || e.errno === n);
+}
+
+/** The errno for a module's `+QSSLOPEN`/`+QIOPEN` error number (quectel-at.md §7.4). */
+function openErrno(moduleError: number | undefined, tls: boolean): number {
+  switch (moduleError) {
+    case 565: return errno.EAI_NONAME;
+    // 566: "socket connect failed", and every TLS handshake or certificate failure (T15).
+    case 566: return tls ? errno.ECONNABORTED : errno.ECONNREFUSED;
+    case 569: return errno.ETIMEDOUT;
+    case 552: return errno.EINVAL;
+    case 553: return errno.ENOMEM;
+    case 554: return errno.EMFILE;
+    case 563: case 574: return errno.EADDRINUSE;
+    case 561: case 570: case 572: case 573: return errno.ENETDOWN;
+    default: return errno.EIO;
+  }
+}
+
+/**
+ * The OSError a ported script gets for a failure of the layers below; errors that are not socket errors in
+ * Python (bad arguments, certificates, unsupported features) stay as they are.
+ */
+export function toOSError(e: unknown, what: string, tls = false): unknown {
+  if (!isQuectelError(e) || e instanceof OSError) return e;
+  const cause = { cause: e };
+  const module = typeof e.context.moduleError === 'number' ? e.context.moduleError : undefined;
+  switch (e.code) {
+    case 'SOCKET_OPEN_FAILED':
+      return new OSError(openErrno(module, tls), `${what}: ${e.message}`, { ...cause, context: { moduleError: module } });
+    case 'DNS_FAILED': return new OSError(errno.EAI_NONAME, `${what}: ${e.message}`, cause);
+    case 'SOCKET_LOST': return new OSError(errno.ECONNRESET, `${what}: ${e.message}`, cause);
+    case 'SOCKET_CLOSED': return new OSError(e.context.reason === 'peer' ? errno.EPIPE : errno.ECONNRESET, `${what}: ${e.message}`, cause);
+    case 'SEND_OUTCOME_UNKNOWN': return new OSError(errno.EIO, `${what}: ${e.message}`, cause);
+    case 'SOCKET_IDS_EXHAUSTED': return new OSError(errno.EMFILE, `${what}: ${e.message}`, cause);
+    case 'AT_TIMEOUT': return new OSError(errno.ETIMEDOUT, `${what}: ${e.message}`, cause);
+    case 'TRANSPORT_CLOSED': case 'MODEM_CLOSED': return new OSError(errno.ENODEV, `${what}: ${e.message}`, cause);
+    default: return e;
+  }
+}
