@@ -3,7 +3,7 @@
  * attached, on a virtual module behind a socat pseudo-terminal, through the native serialport binding either way.
  */
 import { expect } from 'vitest';
-import type { Modem } from '../src/modem/Modem.js';
+import type { Modem } from '../src/index.js';
 import { formatChecksum, quectelChecksum } from '../src/protocol/checksum.js';
 
 /** The module came up: identified, registered, with an address. */
@@ -32,4 +32,32 @@ export async function sslContextQueries(modem: Modem): Promise<void> {
   await modem.send('AT+QSSLCFG="seclevel",5,0');
   expect((await modem.send('AT+QSSLCFG="seclevel",5', { expect: ['+QSSLCFG:'] })).lines).toEqual(['+QSSLCFG: "seclevel",5,0']);
   expect((await modem.send('AT+QSSLCFG="ciphersuite",5', { expect: ['+QSSLCFG:'] })).lines[0]).toMatch(/^\+QSSLCFG: "ciphersuite",5,0X[0-9A-F]{4}$/);
+}
+
+/** Where the TLS scenario connects: a server the suite started (virtual module) or a URL for real hardware. */
+export interface TlsTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  /** CA certificates to verify the server with, when the suite knows them. */
+  readonly cadata?: string;
+}
+
+/**
+ * A real TLS connection through the module: `wrap_socket` on an unconnected socket, `connect` (AT+QSSLOPEN), an
+ * HTTP/1.0 request, the status line back, close. The connection's client id is free again afterwards.
+ */
+export async function tlsRoundTrip(modem: Modem, target: TlsTarget): Promise<string> {
+  if (!modem.info.ssl) return 'no SSL on this module';
+  const sock = await modem.ussl.wrap_socket(modem.usocket.socket(), {
+    server_hostname: target.host, ...(target.cadata ? { cadata: target.cadata } : {}),
+  });
+  sock.settimeout(60);
+  await sock.connect([target.host, target.port]);
+  await sock.sendall(`GET ${target.path} HTTP/1.0\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`);
+  const status = (await sock.readline()).toString().trim();
+  expect(status).toMatch(/^HTTP\/1\.[01] \d{3} /);
+  await sock.close();
+  expect(modem.connections.all).toEqual([]);
+  return status;
 }

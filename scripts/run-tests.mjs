@@ -1,22 +1,25 @@
 #!/usr/bin/env node
 // Runs every vitest suite and ends with the plain closing line CI reads: "N passed, N failed, N skipped".
 // Vitest's own summary is kept on screen; the counts come from its JSON report.
-// Some suites need socat (pty pairs) and openssl (s_server peers): where they are missing and this runs as root on
-// Debian, they are installed as .ci/run does; otherwise the run stops at once with one line naming what to install.
+// Some suites need socat (pty pairs), openssl (s_server peers) and mosquitto (an MQTT broker for mqtt.js): where
+// they are missing and this runs as root on Debian, they are installed as .ci/run does; otherwise the run stops at
+// once with one line naming what to install.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-const missing = ['socat', 'openssl'].filter((c) => !has(c));
+const TOOLS = ['socat', 'openssl', 'mosquitto'];
+// mosquitto lives in /usr/sbin, which a user's PATH may leave out.
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd}`], { stdio: 'ignore' }).status === 0;
+const missing = TOOLS.filter((c) => !has(c));
 if (missing.length > 0 && process.getuid?.() === 0 && has('apt-get')) {
-  console.log(`installing ${missing.join(' ')} (apt-get) for the pty and TLS suites`);
+  console.log(`installing ${missing.join(' ')} (apt-get) for the pty, TLS and MQTT suites`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env });
 }
-const still = ['socat', 'openssl'].filter((c) => !has(c));
+const still = TOOLS.filter((c) => !has(c));
 if (still.length > 0) {
-  console.log(`the tests need ${still.join(' and ')}: install ${still.length > 1 ? 'them' : 'it'} (Debian: apt-get install ${still.join(' ')})`);
+  console.log(`the tests need ${still.join(', ')}: install ${still.length > 1 ? 'them' : 'it'} (Debian: apt-get install ${still.join(' ')})`);
   console.log('0 passed, 1 failed, 0 skipped');
   process.exit(1);
 }
@@ -35,9 +38,10 @@ if (existsSync(out)) {
   const report = JSON.parse(readFileSync(out, 'utf8'));
   passed = report.numPassedTests ?? 0;
   skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  // A suite that failed to load has no tests of its own; count it as a failure so it cannot hide.
+  // A suite that failed on its own (it did not load, or a beforeAll threw and its tests were skipped) has no failed
+  // test to show for it; count it as one failure so it cannot hide.
   failed = (report.numFailedTests ?? 0) + (report.testResults ?? []).filter(
-    (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
+    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
   ).length;
 } else {
   failed = 1;

@@ -35,6 +35,10 @@ const EXPECTED: Readonly<Record<string, RegExp>> = {
   'atClient.ts': /^\+CPIN: READY\nsslversion ciphersuite .* negotiatetime\n\+QIURC: "dnsgip","127\.0\.0\.1"\n$/,
   'modem.ts': /^EC25 connected\.ready 10\.7\.157\.1\n\+QSSLCFG: "sslversion",1,4\n$/,
   'virtualModule.ts': /^\+QFUPL: 10,3938 \| OK\n$/,
+  'seedOneWay.ts': /^write 61 bytes\nread \d+ bytes:\nHTTP\/1\.1 200 OK\r\n[\s\S]*Hello from myssl\.com: TLS TLSv1\.2, \S+, client anonymous\n\n-+Socket Ussl End-+\n$/,
+  'seedTwoWay.ts': /^Hello from myssl\.com: TLS TLSv1\.2, \S+, client ussl-bridge demo client\n\n$/,
+  'modemUssl.ts': /^EC25: TLS open, \d+ AT commands the first time, 1 the second\nHTTP\/1\.1 200 OK\n$/,
+  'httpsRequest.ts': /^200 Hello from myssl\.com: TLS TLSv1\.2, \S+, client anonymous\n$/,
 };
 
 test.each(files)('examples/%s runs with npx tsx and prints what its comments say', async (file) => {

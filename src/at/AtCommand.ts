@@ -33,6 +33,12 @@ export interface AtCommand {
    * starting with `prefix` came, within `timeoutMs` of the `OK`.
    */
   readonly lateResult?: { readonly prefix: string; readonly timeoutMs: number };
+  /**
+   * The reply is one line (`AT+CPIN?` → `+CPIN: READY`): an earlier line with the same prefix in the same reply was
+   * a URC that came before it (a module finishing its boot prints `+CPIN: READY` on its own), and is delivered as
+   * one. Default: false.
+   */
+  readonly single?: boolean;
   /** On `ERROR`, ask `AT+QIGETERROR` for the number and text (TCP/IP and SSL commands). Default: false. */
   readonly qiErrorDetail?: boolean;
   /**

@@ -413,8 +413,16 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     }
     if (kind === 'unknown') return this.unknown(line);
     this.heard(active);
-    if (kind === 'reply') return void active.lines.push(line);
+    if (kind === 'reply') return this.onReply(active, line);
     this.onFinal(active, line);
+  }
+
+  private onReply(active: Active, line: string): void {
+    // A one-line reply: a line before it with the same prefix was a URC (a boot's +CPIN: READY), deliver it as one.
+    if (active.job.p.cmd.single && active.lines.length > 0) {
+      for (const earlier of active.lines.splice(0)) this.emit('urc', earlier, undefined);
+    }
+    active.lines.push(line);
   }
 
   private onEcho(active: Active): void {
@@ -438,7 +446,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       if (h.data) {
         active.lines.push(h.line);
         active.data.push(h.data);
-      } else if (classifyLine(h.line, { command: p.line, expect: p.cmd.expect }) === 'reply') active.lines.push(h.line);
+      } else if (classifyLine(h.line, { command: p.line, expect: p.cmd.expect }) === 'reply') this.onReply(active, h.line);
       else this.unknown(h.line);
     }
     this.heard(active);

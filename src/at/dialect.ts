@@ -66,6 +66,8 @@ interface DialectEntry {
   readonly late?: { readonly idArg?: number; readonly timeoutMs: number };
   /** A payload goes after `CONNECT` instead of after the `>` prompt. */
   readonly payloadAfterConnect?: true;
+  /** The read form answers one line whose prefix is also a URC's: an earlier such line is that URC. */
+  readonly singleRead?: true;
 }
 
 /** The network part of an open, per the manuals: `+QSSLOPEN` can take 150 s plus the negotiation time (300 s). */
@@ -102,9 +104,11 @@ export const DIALECT: Readonly<Record<string, DialectEntry>> = {
   '+QPING': { late: { timeoutMs: OPEN_MS }, ownReplies: ['test'] },
   '+QNTP': { late: { timeoutMs: OPEN_MS }, ownReplies: ['read', 'test'] },
   // Setting the URC mode answers only OK; a registration URC meanwhile is a URC.
-  '+CREG': { ownReplies: ['read', 'test'] },
-  '+CGREG': { ownReplies: ['read', 'test'] },
-  '+CEREG': { ownReplies: ['read', 'test'] },
+  '+CREG': { ownReplies: ['read', 'test'], singleRead: true },
+  '+CGREG': { ownReplies: ['read', 'test'], singleRead: true },
+  '+CEREG': { ownReplies: ['read', 'test'], singleRead: true },
+  '+CPIN': { singleRead: true },
+  '+CFUN': { singleRead: true },
 };
 
 const DEFAULT_OWN: readonly Form[] = ['read', 'test', 'set'];
@@ -165,5 +169,6 @@ export function commandDefaults(line: string, hasPayload = false): Partial<AtCom
     }
   }
   if (hasPayload && entry.payloadAfterConnect) out.payloadAfter = 'connect';
+  if (form === 'read' && entry.singleRead) out.single = true;
   return out;
 }

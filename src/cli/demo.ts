@@ -9,7 +9,7 @@ import type { AtTraceEvent } from '../at/AtEngine.js';
 import { VirtualModule, type ModelName } from '../emulator/index.js';
 import { Modem } from '../modem/Modem.js';
 import { formatChecksum, quectelChecksum } from '../protocol/checksum.js';
-import { demoCertificate } from './demoCertificate.js';
+import { makeDemoPki } from '../emulator/index.js';
 
 const DEMO_HOST = 'demo.ussl.test';
 
@@ -33,7 +33,8 @@ function traceLine(t0: number, e: AtTraceEvent): string {
 export async function runDemo(options: DemoOptions = {}): Promise<void> {
   const print = options.print ?? ((l: string) => console.log(l));
   const model = options.model ?? 'EC25';
-  const { cert, key } = await demoCertificate(DEMO_HOST);
+  const pki = await makeDemoPki([DEMO_HOST]);
+  const { cert, key } = pki.server;
   const server: Server = createServer({ cert, key }, (s) => {
     s.on('data', (d: Buffer) => s.write(`HTTP/1.0 200 OK\r\nContent-Length: ${d.length}\r\n\r\n${d.toString('latin1')}`));
     s.on('error', () => s.destroy());
@@ -51,7 +52,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   });
   try {
     print(`-- ready: ${modem.info.model} ${modem.info.firmware}, address ${modem.ip}, URCs on ${modem.urcPort ?? 'the only port'}`);
-    const ca = Buffer.from(cert);
+    const ca = Buffer.from(pki.ca.cert);
     await modem.send('AT+QFDEL="demo_ca.pem"').catch(() => undefined);
     const up = await modem.send(`AT+QFUPL="demo_ca.pem",${ca.length},10`, { payload: ca, payloadAfter: 'connect', expect: ['+QFUPL:'] });
     const expected = `+QFUPL: ${ca.length},${formatChecksum(quectelChecksum(ca))}`;

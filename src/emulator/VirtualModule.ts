@@ -125,7 +125,11 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private disposed = false;
   private attached = false;
   private readonly rx: UartReceiver;
-  private processing = false;
+  /**
+   * The power generation whose command processor is running, or -1. Per generation: a command cut off by a reset
+   * (a send waiting for its payload) never finishes, and must not keep the next boot's processor from starting.
+   */
+  private processingGen = -1;
   private busy = false;
   private held: HeldUrc[] = [];
   private collector: PayloadCollector | undefined;
@@ -362,8 +366,21 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
       if (this.bootTiming.garbage.length > 0) this.send(Buffer.from(this.bootTiming.garbage));
       this.send(Buffer.from('\r\nRDY\r\n', 'latin1'));
       this.trace('module', 'line', 'RDY', 3);
-      this.profile.bootUrcs.forEach((u, i) => this.after((i + 1) * this.bootTiming.urcGapMs, () => this.bootUrc(u, gen)));
+      this.bootUrcs.forEach((u, i) => this.after((i + 1) * this.bootTiming.urcGapMs, () => this.bootUrc(u, gen)));
       this.kick();
+    });
+  }
+
+  /**
+   * The boot URCs as the SIM leaves them: a SIM that needs its PIN says so (`+CPIN: SIM PIN`) and the lines that
+   * follow a ready SIM (`+QUSIM`, SMS and phonebook done) do not come; with no SIM there is no `+CPIN` line at all.
+   */
+  get bootUrcs(): readonly string[] {
+    if (this.sim === 'READY') return this.profile.bootUrcs;
+    const simLines = /^\+(CPIN|QUSIM):|^\+QIND: (SMS|PB) DONE/;
+    return this.profile.bootUrcs.flatMap((u) => {
+      if (u === '+CPIN: READY') return this.sim === 'PIN' ? ['+CPIN: SIM PIN'] : [];
+      return simLines.test(u) ? [] : [u];
     });
   }
 
@@ -486,7 +503,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   }
 
   private kick(): void {
-    if (this.processing || this.power !== 'on') return;
+    if (this.processingGen === this.generation || this.power !== 'on') return;
     void this.process();
   }
 
@@ -495,8 +512,8 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
    * holds up sockets, timers or signals (50,000 queued lines once stalled the process for 8 s).
    */
   private async process(): Promise<void> {
-    this.processing = true;
     const gen = this.generation;
+    this.processingGen = gen;
     try {
       while (gen === this.generation && this.power === 'on' && this.accepting && !this.collector) {
         const line = this.rx.nextLine();
@@ -513,7 +530,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
-      this.processing = false;
+      if (this.processingGen === gen) this.processingGen = -1;
     }
     // Input that arrived while the last command finished, or after a payload phase ended.
     if (gen === this.generation && this.rx.length > 0 && !this.collector) this.kick();

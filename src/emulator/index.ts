@@ -13,3 +13,7 @@ export { serveTcp, servePty } from './serve.js';
 export type { ModuleServer, ServeTcpOptions } from './serve.js';
 export { RawAtSession, linkOf } from './RawAtSession.js';
 export type { ByteLink, Reply } from './RawAtSession.js';
+export { makeDemoPki } from './demoPki.js';
+export type { DemoCredential, DemoPki } from './demoPki.js';
+export { startDemoServers } from './demoServers.js';
+export type { DemoServer, DemoServers } from './demoServers.js';

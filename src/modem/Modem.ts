@@ -230,7 +230,7 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
   async close(): Promise<void> {
     const client = this.actor.getSnapshot().context.client;
     this.actor.stop();
-    for (const c of this.connections.all) c.lost('the modem was closed');
+    for (const c of this.connections.all) c.lost('the modem was closed', true);
     await client?.close().catch(() => {});
     this.removeAllListeners();
   }

@@ -38,7 +38,10 @@ export class SocketStream extends Duplex {
     conn.on('error', (e) => this.destroy(toOSError(e, 'stream', conn.kind === 'ssl') as Error));
     conn.on('close', () => {
       this.setWant(false);
-      if (conn.failure && !this.destroyed) this.destroy(toOSError(conn.failure, 'stream', conn.kind === 'ssl') as Error);
+      if (this.destroyed) return;
+      // The application closed the modem: the stream ends like a socket destroyed by its owner, without an error.
+      if (conn.closedByApplication) return void this.destroy();
+      if (conn.failure) this.destroy(toOSError(conn.failure, 'stream', conn.kind === 'ssl') as Error);
       else this.pull();
     });
     if (this.destroyed) return void conn.close('abort');

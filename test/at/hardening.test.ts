@@ -199,3 +199,16 @@ describe('the raw client knows its dialect', () => {
     await s.at.close();
   });
 });
+
+describe('a URC with the reply\'s own prefix before the reply', () => {
+  test.each(chunkings)('a boot\'s +CPIN: READY before the reply +CPIN: SIM PIN is a URC, the reply is the last line (%s)', async (_n, chunking) => {
+    const s = await scripted([
+      { expect: 'AT+CPIN?\r', reply: '\r\n+CPIN: READY\r\n\r\n+CPIN: SIM PIN\r\n\r\nOK\r\n' },
+      { expect: 'AT+CEREG?\r', reply: '\r\n+CEREG: 1\r\n\r\n+CEREG: 0,2\r\n\r\nOK\r\n' },
+    ], chunking);
+    expect((await s.at.send('AT+CPIN?')).lines).toEqual(['+CPIN: SIM PIN']);
+    expect((await s.at.send('AT+CEREG?')).lines).toEqual(['+CEREG: 0,2']);
+    expect(s.urcs).toEqual(['+CPIN: READY', '+CEREG: 1']);
+    await s.at.close();
+  });
+});

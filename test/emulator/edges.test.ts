@@ -24,7 +24,7 @@ async function session(options: VirtualModuleOptions = {}): Promise<{ m: Virtual
   const m = new VirtualModule({ model: 'EC25', ...options });
   cleanups.push(() => m.dispose());
   const at = new RawAtSession(linkOf(m));
-  await at.waitLines(['RDY', ...m.profile.bootUrcs]);
+  await at.waitLines(['RDY', ...m.bootUrcs]);
   await at.send('ATE0');
   await at.send('AT+QIACT=1');
   return { m, at };

@@ -251,7 +251,7 @@ describe('files (§6)', () => {
 
 describe('network bring-up (§7)', () => {
   test('PDP: bare OK when nothing is active, then the context line; DNS URCs after OK', async () => {
-    const tap = await echoOff({ hosts: { 'myssl.test': '127.0.0.1:8443' } });
+    const tap = await echoOff({ hosts: { 'myssl.test': '127.0.0.1', 'port.test': '127.0.0.1:8443' } });
     expect(await tap.command('AT+CEREG?')).toBe('\r\n+CEREG: 0,1\r\n\r\nOK\r\n');
     expect(await tap.command('AT+QICSGP=1')).toBe('\r\n+QICSGP: 1,"","","",0\r\n\r\nOK\r\n');
     expect(await tap.command('AT+QICSGP=1,1,"internet","","",1')).toBe('\r\nOK\r\n');
@@ -261,6 +261,11 @@ describe('network bring-up (§7)', () => {
     tap.write('AT+QIDNSGIP=1,"myssl.test"\r');
     expect((await tap.until('"127.0.0.1"\r\n')).toString('latin1'))
       .toBe('\r\nOK\r\n\r\n+QIURC: "dnsgip",0,1,600\r\n\r\n+QIURC: "dnsgip","127.0.0.1"\r\n');
+    // A hosts entry with a port answers an address of its own (198.18.0.0/15), which connections then map to it.
+    tap.write('AT+QIDNSGIP=1,"port.test"\r');
+    expect((await tap.until('"198.18.0.1"\r\n')).toString('latin1'))
+      .toBe('\r\nOK\r\n\r\n+QIURC: "dnsgip",0,1,600\r\n\r\n+QIURC: "dnsgip","198.18.0.1"\r\n');
+    expect(await tap.module.resolve('198.18.0.1', 443)).toEqual({ ip: '127.0.0.1', port: 8443 });
   });
 
   test('registration searches until the configured delay has passed', async () => {

@@ -96,3 +96,20 @@ test('dispose() settles a pending read on its port as a disconnect', async () =>
   tap.module.dispose();
   expect(((await closed) as (Error & { disconnected?: boolean }) | null)?.disconnected).toBe(true);
 });
+
+test('a reset while a command waits for its payload (an upload here): after the boot the module answers again', async () => {
+  const { VirtualModule: VM, RawAtSession: Raw, linkOf: link } = await import('../../src/emulator/index.js');
+  const m = new VM({ model: 'EC25', boot: { rebootSilenceMs: 10 } });
+  try {
+    const at = new Raw(link(m));
+    await at.waitUrc(/^RDY$/);
+    await at.send('ATE0');
+    m.write(Buffer.from('AT+QFUPL="x.bin",100,5\r'));
+    await new Promise((r) => setTimeout(r, 20));
+    m.faults.reset();
+    await at.waitUrc(/^RDY$/, 2000);
+    expect((await at.send('AT', undefined, 2000)).final).toBe('OK');
+  } finally {
+    m.dispose();
+  }
+});

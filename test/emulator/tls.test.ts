@@ -33,7 +33,7 @@ async function session(srv: TlsEchoServer, model: ModelName = 'EC25'): Promise<R
   modules.push(m);
   const at = new RawAtSession(linkOf(m));
   // The whole banner, so no boot URC lands in the raw bytes a test inspects.
-  await at.waitLines(['RDY', ...m.profile.bootUrcs]);
+  await at.waitLines(['RDY', ...m.bootUrcs]);
   expect((await at.send('ATE0')).final).toBe('OK');
   expect((await at.send('AT+QIACT=1')).final).toBe('OK');
   return at;

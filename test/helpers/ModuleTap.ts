@@ -65,7 +65,7 @@ export class ModuleTap {
 
   /** Waits for the boot banner to end with `last` (default: the model's last boot URC, or RDY). */
   async booted(): Promise<string> {
-    const last = this.module.profile.bootUrcs.at(-1) ?? 'RDY';
+    const last = this.module.bootUrcs.at(-1) ?? 'RDY';
     return (await this.until(`\r\n${last}\r\n`)).toString('latin1');
   }
 }

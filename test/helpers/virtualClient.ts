@@ -14,7 +14,7 @@ export interface VirtualClient {
 /** Waits for the whole boot banner, so no boot URC arrives during the test. */
 export async function virtualClient(moduleOptions: VirtualModuleOptions = {}, clientOptions: AtClientOptions = {}): Promise<VirtualClient> {
   const module = new VirtualModule(moduleOptions);
-  const last = module.profile.bootUrcs.at(-1) ?? 'RDY';
+  const last = module.bootUrcs.at(-1) ?? 'RDY';
   const booted = new Promise<void>((resolve) => {
     let seen = '';
     const onOut = (c: Buffer) => {

@@ -211,16 +211,32 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.state === 'closed' || this.peerClosed) return;
     this.peerClosed = true;
     this.drainWanted = !this.push;
-    this.dropQueue(new QuectelError('SOCKET_CLOSED', `the peer closed connection ${this.id} before the data was sent`, { id: this.id, reason: 'peer' }));
+    // The send in flight may well have been taken (its SEND OK can sit in the same read as this URC, resolving
+    // a moment later): its outcome decides for its bytes. Only what was queued behind it can no longer go out.
+    const behind = this.txBytes - this.sending;
+    if (behind > 0 || this.sending === 0) {
+      this.dropQueue(new QuectelError('SOCKET_CLOSED', `the peer closed connection ${this.id} before the data was sent`, { id: this.id, reason: 'peer' }), this.sending);
+    }
     this.wake();
   }
 
-  /** The module restarted, the port or the PDP context was lost: the id no longer exists on the module. */
-  lost(why: string): void {
+  /**
+   * The module restarted, the port or the PDP context was lost: the id no longer exists on the module. `quiet`
+   * when the application itself closed the modem: pending operations still fail, but no `'error'` is emitted.
+   */
+  lost(why: string, quiet = false): void {
     if (this.state === 'closed') return;
-    this.fail(new QuectelError('SOCKET_LOST', `connection ${this.id} is gone: ${why}`, { id: this.id }));
+    const error = new QuectelError('SOCKET_LOST', `connection ${this.id} is gone: ${why}`, { id: this.id });
+    if (quiet) {
+      this.closedByApplication = true;
+      this.failure ??= error;
+      this.dropQueue(error);
+    } else this.fail(error);
     this.finishClose();
   }
+
+  /** The application closed the modem under this connection (see {@link lost}). */
+  closedByApplication = false;
 
   /** The open succeeded: start working. */
   opened(): void {
@@ -290,6 +306,22 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** One `AT+QSSLSEND=<id>,<n>` of up to 1460 queued bytes, joined from as many writes as it takes. */
   private async sendOnce(): Promise<void> {
     const chunk = this.peek(MAX_SEND);
+    this.sending = chunk.length;
+    try {
+      await this.sendChunk(chunk);
+    } finally {
+      this.sending = 0;
+    }
+    this.consume(chunk.length);
+    this.sent += chunk.length;
+    if (this.txBytes < this.highWater) this.emit('drain');
+    if (this.txBytes === 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
+  }
+
+  /** Bytes of the send command in flight, at the head of the queue. */
+  private sending = 0;
+
+  private async sendChunk(chunk: Buffer): Promise<void> {
     const retries = this.tuning.sendFailRetries ?? 100;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -299,7 +331,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         // SEND FAIL: the bytes were not taken (the module's buffer is full, §4.1); the same bytes may go again.
         if (isQuectelError(e, 'AT_SEND_FAIL') && attempt < retries) {
           await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** Math.min(attempt, 6))));
-          if (this.failure || this.state === 'closed' || this.peerClosed) return;
+          if (this.failure || this.state === 'closed' || this.peerClosed) {
+            throw new QuectelError('SOCKET_CLOSED', `connection ${this.id} closed while its send waited for room`, { id: this.id, reason: 'peer' });
+          }
           continue;
         }
         if (isQuectelError(e, 'AT_ERROR') || isQuectelError(e, 'AT_CME_ERROR') || isQuectelError(e, 'AT_SEND_FAIL')) {
@@ -310,10 +344,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           { id: this.id, bytes: chunk.length }, { cause: e });
       }
     }
-    this.consume(chunk.length);
-    this.sent += chunk.length;
-    if (this.txBytes < this.highWater) this.emit('drain');
-    if (this.txBytes === 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
   }
 
   private async closeOnModule(): Promise<void> {
@@ -378,9 +408,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.txBytes -= n;
   }
 
-  private dropQueue(error: Error): void {
-    this.tx.length = 0;
-    this.txBytes = 0;
+  /** Drops what is queued (all but the first `keep` bytes, the send in flight) and fails whoever waits for it. */
+  private dropQueue(error: Error, keep = 0): void {
+    if (keep > 0 && this.txBytes > keep) {
+      const head = this.peek(keep);
+      this.tx.length = 0;
+      this.tx.push(head);
+      this.txBytes = keep;
+    } else if (keep === 0) {
+      this.tx.length = 0;
+      this.txBytes = 0;
+    }
     for (const w of this.flushWaiters.splice(0)) w.reject(error);
   }
 
