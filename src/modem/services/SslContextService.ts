@@ -1,7 +1,7 @@
 /**
  * The module's six SSL contexts (`AT+QSSLCFG`, quectel-at.md §2): each is configured once with a set of settings and
  * reused by every open that wants the same settings, so a warm open costs no `AT+QSSLCFG` at all. After a restart
- * the module has forgotten them (EG800K keeps none, T15): the restore hook configures again the ones in use.
+ * the module has forgotten them (EG800K keeps none, T15): the restore hook configures again every one in use.
  */
 import { QuectelError } from '../../errors.js';
 import { formatCipherCode } from '../../protocol/cipherSuites.js';
@@ -57,9 +57,11 @@ export class SslContextService {
     host.on('socketsLost', () => {
       for (const s of this.slots) s.applied = undefined;
     });
+    // Contexts in use since the last restart are configured again before the modem is ready, so the next open with
+    // the same settings is as warm as before (its files are checked by the next open's listing).
     host.onRestore(async (at, signal) => {
       for (const [ctx, s] of this.slots.entries()) {
-        if (s.wanted && s.users > 0 && !signal.aborted) await this.apply(ctx, s.wanted, (c) => at.send(c, { signal }).then(() => undefined));
+        if (s.wanted && !signal.aborted) await this.apply(ctx, s.wanted, (c) => at.send(c, { signal }).then(() => undefined));
       }
     });
   }
