@@ -2,8 +2,9 @@
  * Scenarios that hold on any module: run by `hil/module.hil.test.ts` on a real module (USSL_PORT) or, when none is
  * attached, on a virtual module behind a socat pseudo-terminal, through the native serialport binding either way.
  */
+import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import type { Modem } from '../src/index.js';
+import { errno, isOSError, type Modem } from '../src/index.js';
 import { formatChecksum, quectelChecksum } from '../src/protocol/checksum.js';
 
 /** The module came up: identified, registered, with an address. */
@@ -60,4 +61,55 @@ export async function tlsRoundTrip(modem: Modem, target: TlsTarget): Promise<str
   await sock.close();
   expect(modem.connections.all).toEqual([]);
   return status;
+}
+
+/**
+ * `AT+CFUN=1,1` while 256 KiB go out and come back: the calls in flight fail with ECONNRESET (or EIO for a send
+ * whose outcome is unknown), the module is ready again, and a new connection carries data.
+ */
+export async function rebootMidTransfer(modem: Modem, echo: { host: string; port: number }): Promise<void> {
+  const sock = await modem.ussl.wrap_socket(modem.usocket.socket());
+  await sock.connect([echo.host, echo.port]);
+  const data = randomBytes(256 * 1024);
+  const sending = sock.sendall(data).then(() => 'sent', (e: unknown) => e);
+  const reading = sock.read(data.length).then(() => 'read', (e: unknown) => e);
+  await new Promise((r) => setTimeout(r, 200));
+  await modem.send('AT+CFUN=1,1').catch(() => undefined);
+  const outcomes = await Promise.all([sending, reading]);
+  for (const o of outcomes) {
+    expect(isOSError(o) && ([errno.ECONNRESET, errno.EIO] as number[]).includes(o.errno), `${String(o)}`).toBe(true);
+  }
+  await modem.whenReady(120_000);
+  const again = await modem.ussl.wrap_socket(modem.usocket.socket());
+  await again.connect([echo.host, echo.port]);
+  await again.sendall('after the reboot\n');
+  expect((await again.readline()).toString()).toBe('after the reboot\n');
+  await again.close();
+}
+
+/** What to measure: data through an echo server both ways, or a download from a URL. */
+export type ThroughputPlan =
+  | { readonly kind: 'echo'; readonly host: string; readonly port: number; readonly bytes: number; readonly baud?: number }
+  | { readonly kind: 'download'; readonly target: TlsTarget; readonly baud?: number };
+
+/** Bytes per second through the module's TLS, and the share of the line (baud/10 bytes per second) when known. */
+export async function throughput(modem: Modem, plan: ThroughputPlan): Promise<{ bytes: number; ms: number; bytesPerSecond: number; lineShare?: number; baud?: number }> {
+  const sock = await modem.ussl.wrap_socket(modem.usocket.socket(), plan.kind === 'download' ? { server_hostname: plan.target.host } : {});
+  sock.settimeout(120);
+  await sock.connect(plan.kind === 'echo' ? [plan.host, plan.port] : [plan.target.host, plan.target.port]);
+  const t0 = performance.now();
+  let bytes: number;
+  if (plan.kind === 'echo') {
+    const data = randomBytes(plan.bytes);
+    const [, back] = await Promise.all([sock.sendall(data), sock.read(data.length)]);
+    expect(back.equals(data)).toBe(true);
+    bytes = data.length; // each way, at the same time: the line is full duplex
+  } else {
+    await sock.sendall(`GET ${plan.target.path} HTTP/1.0\r\nHost: ${plan.target.host}\r\n\r\n`);
+    bytes = (await sock.read()).length;
+  }
+  const ms = performance.now() - t0;
+  await sock.close();
+  const bytesPerSecond = (bytes / ms) * 1000;
+  return { bytes, ms, bytesPerSecond, ...(plan.baud ? { baud: plan.baud, lineShare: bytesPerSecond / (plan.baud / 10) } : {}) };
 }
