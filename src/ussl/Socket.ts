@@ -132,13 +132,20 @@ export class Socket {
     }
   }
 
-  /** A refused TLS open with a client certificate and no CA: say what firmware needs that (§2.5, uncertain). */
+  /**
+   * A refused TLS open says only 566, whatever went wrong (T15): say what was being checked, so the reader can tell
+   * which it was; and for a client certificate with no CA, that some firmware needs one to send it (§2.5).
+   */
   private explain(e: unknown): unknown {
-    const hint = this.tls?.settings.seclevel === 2 && !this.tls.files.some((f) => f.kind === 'ca');
-    if (hint && e instanceof OSError && e.errno === errno.ECONNABORTED) {
-      return new OSError(e.errno, `${e.args[1]}; this firmware may need a CA to send a client certificate: pass cadata`, { cause: e.cause });
-    }
-    return e;
+    const tls = this.tls;
+    if (!tls || !(e instanceof OSError) || e.errno !== errno.ECONNABORTED) return e;
+    const s = tls.settings;
+    const checks = s.seclevel === 0
+      ? 'the server was not being verified (no cadata), so the handshake itself failed: the suites or versions both sides allow, or the server wanting a client certificate'
+      : `the server's certificate is checked against cadata, for the host name the module was given${s.ignorelocaltime === 0 ? ', and its dates against the module clock' : ''}`;
+    const needsCa = s.seclevel === 2 && !tls.files.some((f) => f.kind === 'ca');
+    const hint = needsCa ? '; this firmware may need a CA to send a client certificate: pass cadata' : '';
+    return new OSError(e.errno, `${e.args[1]}: the module reports 566 for every handshake or certificate failure; ${checks}${hint}`, { cause: e.cause });
   }
 
   /**
