@@ -31,19 +31,25 @@ let current: Promise<UsslModem> | undefined;
 /** The attached module once it is open, for the synchronous `usocket.socket`. */
 let settled: UsslModem | undefined;
 
-/** Opens the module the API acts on (closing one attached before). Resolves once it is ready. */
-export async function attach(target: ModemTarget, options: ModemOptions = {}): Promise<UsslModem> {
-  await detach();
-  const opening = UsslModem.open(target, options);
-  current = opening;
-  try {
-    const m = await opening;
+/**
+ * Opens the module the API acts on (closing one attached before). Resolves once it is ready. The module counts as
+ * attached from the call on, so calls made meanwhile (two first uses at once) wait for this one, not open another.
+ */
+export function attach(target: ModemTarget, options: ModemOptions = {}): Promise<UsslModem> {
+  const previous = current;
+  settled = undefined;
+  const opened = async (): Promise<UsslModem> => {
+    await closeQuietly(previous);
+    const m = await UsslModem.open(target, options);
     if (current === opening) settled = m;
     return m;
-  } catch (e) {
+  };
+  const opening = opened();
+  current = opening;
+  opening.catch(() => {
     if (current === opening) current = undefined;
-    throw e;
-  }
+  });
+  return opening;
 }
 
 /** Closes the attached module, so the process can end. */
@@ -51,6 +57,10 @@ export async function detach(): Promise<void> {
   const m = current;
   current = undefined;
   settled = undefined;
+  await closeQuietly(m);
+}
+
+async function closeQuietly(m: Promise<UsslModem> | undefined): Promise<void> {
   await (await m?.catch(() => undefined))?.close();
 }
 

@@ -102,6 +102,16 @@ const FENCE_QUERIES: readonly FenceQuery[] = [
   { command: 'AT+CMGF?', prefix: '+CMGF:' },
 ];
 
+/**
+ * Written when a fence query went unanswered: a module left waiting for a payload (a host that went away after the
+ * `> ` of `AT+QSSLSEND`: a pulled cable, a crashed process) takes every byte as data and answers no command. ESC ends
+ * a variable-length send without sending anything (quectel-at.md §4.1); the 1460 Ctrl-Z after it complete any
+ * fixed-length send (at most 1460 bytes), which then goes out to that connection's peer; the CR the fence query
+ * starts with ends what is left as one command line the module refuses. A module not waiting for data refuses it
+ * all as one bad line. A file upload (`AT+QFUPL`) ends by its own timeout.
+ */
+export const UNSTICK_PAYLOAD: Uint8Array = Uint8Array.from({ length: 1461 }, (_, i) => (i === 0 ? 0x1b : 0x1a));
+
 /** Lines kept while waiting for an echo, before the oldest is given up as stale output. */
 const MAX_PRE_ECHO = 64;
 
@@ -271,11 +281,15 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     const attempts = this.options.fenceAttempts ?? 3;
     for (let n = 0; n < attempts && !this.closed; n++) {
       const query = FENCE_QUERIES[this.fenceSeq++ % FENCE_QUERIES.length]!;
+      // After one unanswered query, the module may be waiting for payload bytes: give it them first.
+      const unstick = n === 1;
       const ok = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), this.options.fenceTimeoutMs ?? 2000);
         this.fence = { query, sawReply: false, done: (v) => { clearTimeout(timer); resolve(v); } };
+        if (unstick) this.trace('out', 'payload', 'ESC and 1460 Ctrl-Z, to end a payload the module may be waiting for', UNSTICK_PAYLOAD);
         this.trace('out', 'command', query.command);
-        this.transport.write(Buffer.from(`${query.command}\r`)).catch(() => resolve(false));
+        const bytes = Buffer.from(`${unstick ? '\r' : ''}${query.command}\r`);
+        this.transport.write(unstick ? Buffer.concat([UNSTICK_PAYLOAD, bytes]) : bytes).catch(() => resolve(false));
       });
       this.fence = undefined;
       if (ok) {

@@ -174,8 +174,9 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
     });
   }
 
-  /** The current state as a dotted path, e.g. `connected.ready`. */
+  /** The current state as a dotted path, e.g. `connected.ready`; `closed` once {@link close} was called. */
   get state(): string {
+    if (this.closed) return 'closed';
     return stateName(this.actor.getSnapshot().value);
   }
 
@@ -203,8 +204,13 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
     return client;
   }
 
-  /** Sends one command on the current port. */
-  send(command: string, options?: SendOptions): Promise<AtReply> {
+  /**
+   * Sends one command on the current port. While the module is being brought back (after a restart, a lost port or
+   * PDP context) the command waits until it is ready again, so it never runs between the machine's own steps.
+   * @throws QuectelError the engine's codes; the machine's failure if the module does not come back.
+   */
+  async send(command: string, options?: SendOptions): Promise<AtReply> {
+    if (!this.actor.getSnapshot().matches({ connected: 'ready' })) await this.whenReady(options?.timeoutMs ?? 120_000);
     return this.at.send(command, options);
   }
 
@@ -220,17 +226,32 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
     };
   }
 
-  /** Waits until the machine is `ready` again (after a restart or reconnect), or rejects when it failed. */
+  /**
+   * Waits until the machine is `ready` again (after a restart or reconnect).
+   * @throws QuectelError the machine's failure when it gave up; `MODEM_CLOSED` after `close()`; `MODEM_NO_ANSWER`
+   *   when it is not ready within `timeoutMs` (Default: 60000).
+   */
   async whenReady(timeoutMs = 60_000): Promise<void> {
-    const snap = await waitFor(this.actor, (s) => s.matches({ connected: 'ready' }) || s.status === 'done', { timeout: timeoutMs });
-    if (snap.status === 'done') throw snap.context.failure ?? new QuectelError('MODEM_NO_ANSWER', 'the module failed');
+    if (this.closed) throw new QuectelError('MODEM_CLOSED', 'the modem was closed');
+    let snap;
+    try {
+      snap = await waitFor(this.actor, (s) => s.matches({ connected: 'ready' }) || s.status !== 'active', { timeout: timeoutMs });
+    } catch (e) {
+      throw new QuectelError('MODEM_NO_ANSWER', `the module was not ready within ${timeoutMs} ms (${this.state})`, {}, { cause: e });
+    }
+    if (this.closed) throw new QuectelError('MODEM_CLOSED', 'the modem was closed');
+    if (snap.status !== 'active') throw snap.context.failure ?? new QuectelError('MODEM_NO_ANSWER', 'the module failed');
   }
+
+  private closed = false;
 
   /** Stops the machine and closes the port; open connections fail (`SOCKET_LOST`); nothing keeps running afterwards. */
   async close(): Promise<void> {
     const client = this.actor.getSnapshot().context.client;
+    this.closed = true;
     this.actor.stop();
     for (const c of this.connections.all) c.lost('the modem was closed', true);
+    this.dns.abandon(new QuectelError('MODEM_CLOSED', 'the modem was closed before the name was resolved'));
     await client?.close().catch(() => {});
     this.removeAllListeners();
   }

@@ -45,24 +45,73 @@ function splitArguments(text: string): string[] {
   return out;
 }
 
+/** One extended command inside a command line: its name and where its argument text starts and ends. */
+interface CommandSpan {
+  readonly name: string;
+  readonly argsStart: number;
+  readonly argsEnd: number;
+}
+
+/**
+ * The set commands of a line, however they are written: `AT+X=…`, concatenated after others (`AT+CMEE=1;+X=…`,
+ * `ATE0+X=…`, V.250 §5.4), with spaces before the `=`, in any letter case. A `+` inside quotes is text.
+ */
+function setCommands(line: string): CommandSpan[] {
+  const out: CommandSpan[] = [];
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') quoted = !quoted;
+    if (quoted || c !== '+') continue;
+    let j = i + 1;
+    while (j < line.length && /[A-Za-z0-9]/.test(line[j]!)) j++;
+    const name = `+${line.slice(i + 1, j)}`.toUpperCase();
+    while (j < line.length && line[j] === ' ') j++;
+    if (line[j] !== '=') continue;
+    let k = j + 1;
+    for (let q = false; k < line.length; k++) {
+      if (line[k] === '"') q = !q;
+      else if (line[k] === ';' && !q) break;
+    }
+    out.push({ name, argsStart: j + 1, argsEnd: k });
+    i = k;
+  }
+  return out;
+}
+
+/** The secret arguments of each set command in `line`: where its arguments are, and which of them are secret. */
+function secretArguments(line: string): Array<{ readonly span: CommandSpan; readonly args: string[]; readonly positions: readonly number[] }> {
+  if (!/^\s*AT/i.test(line)) return [];
+  const out = [];
+  for (const span of setCommands(line)) {
+    const rule = SECRET_ARGUMENTS[span.name];
+    if (!rule) continue;
+    const args = splitArguments(line.slice(span.argsStart, span.argsEnd));
+    const positions = rule(args).filter((p) => {
+      const a = args[p]?.trim();
+      return a !== undefined && a !== '' && a !== '""';
+    });
+    if (positions.length > 0) out.push({ span, args, positions });
+  }
+  return out;
+}
+
 /**
  * The command line with every secret argument replaced by {@link REDACTED} (quotes kept), or the line itself when
- * it carries none. `AT+QICSGP=1,1,"internet","bob","hunter2",1` → `AT+QICSGP=1,1,"internet","bob","***",1`.
+ * it carries none. `AT+QICSGP=1,1,"internet","bob","hunter2",1` → `AT+QICSGP=1,1,"internet","bob","***",1`; the
+ * same inside a concatenated line (`AT+CMEE=1;+QICSGP=…`).
  */
 export function redactCommandLine(line: string): string {
-  const m = /^(AT)(\+[A-Za-z0-9]+)=(.*)$/i.exec(line);
-  if (!m) return line;
-  const rule = SECRET_ARGUMENTS[m[2]!.toUpperCase()];
-  if (!rule) return line;
-  const args = splitArguments(m[3]!);
-  const positions = rule(args);
-  if (positions.length === 0) return line;
-  for (const p of positions) {
-    const a = args[p];
-    if (a === undefined || a.trim() === '' || a.trim() === '""') continue;
-    args[p] = a.trim().startsWith('"') ? `"${REDACTED}"` : REDACTED;
+  const found = secretArguments(line);
+  if (found.length === 0) return line;
+  let out = '';
+  let at = 0;
+  for (const { span, args, positions } of found) {
+    for (const p of positions) args[p] = args[p]!.trim().startsWith('"') ? `"${REDACTED}"` : REDACTED;
+    out += line.slice(at, span.argsStart) + args.join(',');
+    at = span.argsEnd;
   }
-  return `${m[1]}${m[2]}=${args.join(',')}`;
+  return out + line.slice(at);
 }
 
 /**
@@ -93,9 +142,5 @@ export function redactReplyLine(line: string): string {
 
 /** The secret argument values of a command line, unquoted, for redacting them wherever else they show up (echo). */
 export function secretValues(line: string): string[] {
-  const m = /^AT(\+[A-Za-z0-9]+)=(.*)$/i.exec(line);
-  const rule = m && SECRET_ARGUMENTS[m[1]!.toUpperCase()];
-  if (!m || !rule) return [];
-  const args = splitArguments(m[2]!);
-  return rule(args).map((p) => (args[p] ?? '').trim().replace(/^"|"$/g, '')).filter((v) => v !== '');
+  return secretArguments(line).flatMap(({ args, positions }) => positions.map((p) => args[p]!.trim().replace(/^"|"$/g, '')));
 }

@@ -3,7 +3,7 @@
  * errno values, which are Linux's). The services below throw {@link QuectelError}s with their own codes; this is the
  * one place that turns them into what a ported script expects (style.md §6: translate at the boundary).
  */
-import { isQuectelError, QuectelError } from '../errors.js';
+import { isQuectelError, QuectelError, type QuectelErrorCode } from '../errors.js';
 
 /** The errno values this API raises (MicroPython `uerrno`, Linux numbering). */
 export const errno = {
@@ -67,9 +67,45 @@ function openErrno(moduleError: number | undefined, tls: boolean): number {
   }
 }
 
+/** The errno of every other failure below the API, by code: a ported script catches `OSError` and nothing else. */
+const ERRNO_BY_CODE: Partial<Readonly<Record<QuectelErrorCode, number>>> = {
+  DNS_FAILED: errno.EAI_NONAME,
+  SOCKET_LOST: errno.ECONNRESET,
+  SEND_OUTCOME_UNKNOWN: errno.EIO,
+  SOCKET_IDS_EXHAUSTED: errno.EMFILE,
+  SSL_CONTEXTS_BUSY: errno.EMFILE,
+  AT_TIMEOUT: errno.ETIMEDOUT,
+  MODEM_NO_ANSWER: errno.ETIMEDOUT,
+  AT_MODULE_RESET: errno.ECONNRESET,
+  MODEM_RESETTING: errno.ECONNRESET,
+  MODEM_PORT_LOST: errno.ECONNRESET,
+  AT_ERROR: errno.EIO,
+  AT_CME_ERROR: errno.EIO,
+  AT_SEND_FAIL: errno.EIO,
+  AT_ABORTED: errno.EIO,
+  AT_NO_ANSWER: errno.EIO,
+  AT_BAD_REPLY: errno.EIO,
+  FILE_UPLOAD_FAILED: errno.EIO,
+  FILE_NOT_FOUND: errno.EIO,
+  MODEM_SIM_MISSING: errno.ENETDOWN,
+  MODEM_SIM_PIN: errno.ENETDOWN,
+  MODEM_NOT_REGISTERED: errno.ENETDOWN,
+  MODEM_REGISTRATION_DENIED: errno.ENETDOWN,
+  MODEM_PDP_FAILED: errno.ENETDOWN,
+  MODEM_URC_PORT: errno.ENODEV,
+  MODEM_NO_PORT: errno.ENODEV,
+  MODEM_CLOSED: errno.ENODEV,
+  TRANSPORT_CLOSED: errno.ENODEV,
+  TRANSPORT_WRITE_FAILED: errno.ENODEV,
+  TRANSPORT_OPEN_FAILED: errno.ENODEV,
+  TRANSPORT_NOT_FOUND: errno.ENODEV,
+  TRANSPORT_BUSY: errno.ENODEV,
+};
+
 /**
- * The OSError a ported script gets for a failure of the layers below; errors that are not socket errors in
- * Python (bad arguments, certificates, unsupported features) stay as they are.
+ * The OSError a ported script gets for a failure of the layers below. Errors that are not socket errors in Python
+ * stay as they are: bad arguments (`INVALID_ARGUMENT`), certificates (`CERT_INVALID`), what the module cannot do
+ * (`NOT_SUPPORTED`, `CIPHER_UNSUPPORTED`, `TLS_VERSION_UNSUPPORTED`).
  */
 export function toOSError(e: unknown, what: string, tls = false): unknown {
   if (!isQuectelError(e) || e instanceof OSError) return e;
@@ -78,13 +114,10 @@ export function toOSError(e: unknown, what: string, tls = false): unknown {
   switch (e.code) {
     case 'SOCKET_OPEN_FAILED':
       return new OSError(openErrno(module, tls), `${what}: ${e.message}`, { ...cause, context: { moduleError: module } });
-    case 'DNS_FAILED': return new OSError(errno.EAI_NONAME, `${what}: ${e.message}`, cause);
-    case 'SOCKET_LOST': return new OSError(errno.ECONNRESET, `${what}: ${e.message}`, cause);
     case 'SOCKET_CLOSED': return new OSError(e.context.reason === 'peer' ? errno.EPIPE : errno.ECONNRESET, `${what}: ${e.message}`, cause);
-    case 'SEND_OUTCOME_UNKNOWN': return new OSError(errno.EIO, `${what}: ${e.message}`, cause);
-    case 'SOCKET_IDS_EXHAUSTED': return new OSError(errno.EMFILE, `${what}: ${e.message}`, cause);
-    case 'AT_TIMEOUT': return new OSError(errno.ETIMEDOUT, `${what}: ${e.message}`, cause);
-    case 'TRANSPORT_CLOSED': case 'MODEM_CLOSED': return new OSError(errno.ENODEV, `${what}: ${e.message}`, cause);
-    default: return e;
+    default: {
+      const n = ERRNO_BY_CODE[e.code];
+      return n === undefined ? e : new OSError(n, `${what}: ${e.message}`, cause);
+    }
   }
 }

@@ -155,10 +155,18 @@ export class Socket {
   async send(data: SocketData): Promise<number> {
     const bytes = bytesOf(data, 'send');
     const conn = this.connected('send');
+    const start = conn.queuedEnd;
     try {
       conn.enqueue(bytes);
       if (this.timeoutS !== 0) await this.within(conn.flush(), 'send');
     } catch (e) {
+      if (e instanceof OSError && e.errno === errno.ETIMEDOUT) {
+        // What the module has not been handed yet is taken back, so nothing goes out after the caller gave up.
+        const withdrawn = conn.withdraw(start, start + bytes.length);
+        const gone = bytes.length - withdrawn;
+        throw new OSError(errno.ETIMEDOUT, `send timed out after ${this.timeoutS} s: ${withdrawn} of ${bytes.length} bytes were withdrawn`
+          + (gone > 0 ? `; ${gone} had been handed to the module and may reach the peer` : ''));
+      }
       throw toOSError(e, 'send', this.tls !== undefined);
     }
     return bytes.length;
@@ -183,10 +191,13 @@ export class Socket {
     const n = readSize(bufsize, 'recv');
     const conn = this.connected('recv');
     if (n === 0) return Buffer.alloc(0);
-    if (conn.readableLength === 0 && !conn.ended) {
+    const deadline = this.timeoutS !== null && this.timeoutS > 0 ? Date.now() + this.timeoutS * 1000 : undefined;
+    // Another reader may take what woke this one: wait again rather than mistake an empty buffer for the end.
+    while (conn.readableLength === 0 && !conn.ended) {
       if (conn.failure) throw toOSError(conn.failure, 'recv', this.tls !== undefined);
       if (this.timeoutS === 0) throw new OSError(errno.EAGAIN, 'no data yet on a non-blocking socket');
-      await this.waitReadable(conn);
+      if (this.state !== 'connected') throw new OSError(errno.EBADF, 'the socket was closed while recv waited');
+      await this.waitReadable(conn, deadline);
     }
     if (conn.readableLength === 0 && conn.failure && !conn.peerClosed) throw toOSError(conn.failure, 'recv', this.tls !== undefined);
     return conn.read(n);
@@ -224,27 +235,35 @@ export class Socket {
     return data.length;
   }
 
-  /** A line, with its `\n`; at the end of the stream what is left, possibly empty. */
+  /**
+   * A line, with its `\n`; at the end of the stream what is left, possibly empty. When the wait for the rest of a
+   * line fails (a timeout, `EAGAIN`), the part already read stays buffered for the next call.
+   */
   async readline(): Promise<Buffer> {
     const conn = this.connected('readline');
     const parts: Buffer[] = [];
-    for (;;) {
-      if (conn.readableLength === 0) {
-        const more = await this.recv(1);
-        if (more.length === 0) break;
-        parts.push(more);
-        if (more[0] === 0x0a) break;
-        continue;
+    try {
+      for (;;) {
+        if (conn.readableLength === 0) {
+          const more = await this.recv(1);
+          if (more.length === 0) break;
+          parts.push(more);
+          if (more[0] === 0x0a) break;
+          continue;
+        }
+        const peek = conn.read();
+        const lf = peek.indexOf(0x0a);
+        if (lf < 0) {
+          parts.push(peek);
+          continue;
+        }
+        parts.push(peek.subarray(0, lf + 1));
+        conn.unread(peek.subarray(lf + 1));
+        break;
       }
-      const peek = conn.read();
-      const lf = peek.indexOf(0x0a);
-      if (lf < 0) {
-        parts.push(peek);
-        continue;
-      }
-      parts.push(peek.subarray(0, lf + 1));
-      conn.unread(peek.subarray(lf + 1));
-      break;
+    } catch (e) {
+      conn.unread(Buffer.concat(parts));
+      throw e;
     }
     return Buffer.concat(parts);
   }
@@ -300,6 +319,17 @@ export class Socket {
     return new SocketStream(this.connected('stream'));
   }
 
+  /**
+   * @internal `wrap_socket` claims the socket before its first await, so two wraps of one socket cannot both go on.
+   * @throws QuectelError `INVALID_ARGUMENT` when it is already claimed.
+   */
+  claim(): void {
+    if (this.claimed) throw new QuectelError('INVALID_ARGUMENT', 'the socket is already being wrapped: a socket is wrapped once');
+    this.claimed = true;
+  }
+
+  private claimed = false;
+
   /** @internal `wrap_socket` takes the socket over: the old object is no longer usable. */
   detach(): { readonly peer: SocketAddress | undefined; readonly connection: Connection | undefined; readonly state: State } {
     const out = { peer: this.peer, connection: this.conn, state: this.state };
@@ -327,17 +357,23 @@ export class Socket {
     return this.conn;
   }
 
-  private async waitReadable(conn: Connection): Promise<void> {
+  /** Waits until `conn` has news (data, its end, a failure), or rejects with `ETIMEDOUT` at `deadline`. */
+  private async waitReadable(conn: Connection, deadline: number | undefined): Promise<void> {
+    const events = ['readable', 'end', 'close', 'error'] as const;
+    let wake = () => {};
+    let timer: NodeJS.Timeout | undefined;
     conn.want(true);
     try {
-      await this.within(new Promise<void>((resolve) => {
-        const done = () => {
-          conn.off('readable', done).off('end', done).off('close', done).off('error', done);
-          resolve();
-        };
-        conn.on('readable', done).on('end', done).on('close', done).on('error', done);
-      }), 'recv');
+      await new Promise<void>((resolve, reject) => {
+        wake = resolve;
+        for (const e of events) conn.on(e, wake);
+        if (deadline !== undefined) {
+          timer = setTimeout(() => reject(new OSError(errno.ETIMEDOUT, `recv timed out after ${this.timeoutS} s`)), Math.max(0, deadline - Date.now()));
+        }
+      });
     } finally {
+      clearTimeout(timer);
+      for (const e of events) conn.off(e, wake);
       conn.want(false);
     }
   }

@@ -66,16 +66,25 @@ export class SocketStream extends Duplex {
       this.wantedBeforeOpen = true;
       return;
     }
+    this.reading = true;
     this.setWant(true);
     this.pull();
   }
 
+  /** The stream asked for data and has not said it is full since. */
+  private reading = false;
+
+  /**
+   * Moves bytes from the connection into the stream, only while the stream asked for more (`_read`): once its
+   * buffer is full, they stay in the connection, which stops reading the module at its bound.
+   */
   private pull(): void {
     const conn = this.conn;
     if (!conn) return;
     this.touch();
-    while (conn.readableLength > 0) {
+    while (this.reading && conn.readableLength > 0) {
       if (!this.push(conn.read())) {
+        this.reading = false;
         this.setWant(false);
         return;
       }

@@ -31,15 +31,30 @@ export class UsslSession {
     modem.on('socketsLost', () => {
       this.known = undefined;
     });
+    // Uploads and deletes made through the file service (by the application too) keep the cache true.
+    modem.files.onChange((name, size) => {
+      if (size === undefined) this.known?.delete(name);
+      else this.known?.set(name, size);
+    });
   }
+
+  private filesQueue: Promise<unknown> = Promise.resolve();
 
   /**
    * Makes sure the module holds each file: one listing if the session knows nothing yet, then an upload for each
    * file that is missing or has another size (a name is derived from the content, so same name and size is the
    * same file). Returns the names that were uploaded.
    */
-  async ensureFiles(files: readonly Credential[], signal?: AbortSignal): Promise<string[]> {
-    if (files.length === 0) return [];
+  ensureFiles(files: readonly Credential[], signal?: AbortSignal): Promise<string[]> {
+    if (files.length === 0) return Promise.resolve([]);
+    // One at a time: two first wraps with the same CA must not both upload it (the second QFUPL would find the
+    // file the first one is writing).
+    const run = this.filesQueue.then(() => this.ensureFilesNow(files, signal));
+    this.filesQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async ensureFilesNow(files: readonly Credential[], signal?: AbortSignal): Promise<string[]> {
     if (!this.known) this.known = new Map((await this.modem.files.list(signal ? { signal } : {})).map((f) => [f.name, f.size]));
     const uploaded: string[] = [];
     for (const f of files) {

@@ -25,23 +25,74 @@ export interface Credential {
 export type PemInput = string | Uint8Array;
 
 const PREFIX: Readonly<Record<CredentialKind, string>> = { ca: 'ca', cert: 'cc', key: 'ck' };
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\s*([A-Za-z0-9+/=\s]*?)\s*-----END \1-----/g;
+const BEGIN = /^-----BEGIN ([A-Z0-9 ]+)-----$/;
+const END = /^-----END ([A-Z0-9 ]+)-----$/;
+const BASE64_LINE = /^[A-Za-z0-9+/=]+$/;
+/** RFC 1421 headers inside a block, as OpenSSL writes for traditional encrypted keys (`Proc-Type`, `DEK-Info`). */
+const HEADER = /^([A-Za-z0-9-]+):\s*(.*)$/;
 
 const invalid = (what: string, message: string) => new QuectelError('CERT_INVALID', `${what}: ${message}`, { what });
 
-/** The PEM blocks of `input`, each re-wrapped in 64-column lines, with their labels. */
-function blocks(input: PemInput, what: string): Array<{ label: string; pem: string }> {
+interface PemBlock {
+  readonly label: string;
+  /** The block re-wrapped in 64-column lines, without headers. */
+  readonly pem: string;
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+/**
+ * The PEM blocks of `input`, read line by line (linear in the input, whatever it holds). Text between blocks is
+ * allowed (bundles carry comments); inside a block every line must be base64 or a header before the body, and
+ * every block must end with its own END line: a damaged or truncated block is refused, never skipped.
+ */
+function blocks(input: PemInput, what: string): PemBlock[] {
   if (typeof input !== 'string' && !(input instanceof Uint8Array)) throw invalid(what, 'must be PEM text (a string or bytes)');
   const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
-  const out: Array<{ label: string; pem: string }> = [];
-  for (const m of text.matchAll(BLOCK)) {
-    const body = m[2]!.replace(/\s+/g, '');
-    if (body === '') throw invalid(what, `an empty ${m[1]} block`);
-    const lines = body.match(/.{1,64}/g)!.join('\n');
-    out.push({ label: m[1]!, pem: `-----BEGIN ${m[1]}-----\n${lines}\n-----END ${m[1]}-----\n` });
+  const out: PemBlock[] = [];
+  let open: { label: string; line: number; body: string[]; headers: Map<string, string> } | undefined;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    const where = `line ${i + 1}`;
+    if (!open) {
+      const begin = BEGIN.exec(line);
+      if (begin) open = { label: begin[1]!, line: i + 1, body: [], headers: new Map() };
+      else if (line.startsWith('-----END')) throw invalid(what, `${where}: an END line with no BEGIN before it`);
+      continue;
+    }
+    const end = END.exec(line);
+    if (end) {
+      if (end[1] !== open.label) throw invalid(what, `${where}: the ${open.label} block begun on line ${open.line} ends as ${end[1]}`);
+      out.push(finish(open, what));
+      open = undefined;
+    } else if (line.startsWith('-----')) {
+      throw invalid(what, `the ${open.label} block begun on line ${open.line} has no END line (truncated?)`);
+    } else if (line === '') {
+      continue;
+    } else if (open.body.length === 0 && HEADER.test(line)) {
+      const [, name, value] = HEADER.exec(line)!;
+      open.headers.set(name!.toLowerCase(), value!);
+    } else if (BASE64_LINE.test(line)) {
+      open.body.push(line);
+    } else {
+      throw invalid(what, `${where}: the ${open.label} block is damaged (a character that is not base64)`);
+    }
   }
+  if (open) throw invalid(what, `the ${open.label} block begun on line ${open.line} has no END line (truncated?)`);
   if (out.length === 0) throw invalid(what, 'no PEM block (-----BEGIN …-----) found');
   return out;
+}
+
+function finish(block: { label: string; line: number; body: string[]; headers: Map<string, string> }, what: string): PemBlock {
+  const body = block.body.join('');
+  if (body === '') throw invalid(what, `an empty ${block.label} block`);
+  const pad = body.indexOf('=');
+  if (body.length % 4 !== 0 || (pad >= 0 && (pad < body.length - 2 || !/^=+$/.test(body.slice(pad))))) {
+    throw invalid(what, `the ${block.label} block begun on line ${block.line} is damaged (its base64 does not decode)`);
+  }
+  const lines: string[] = [];
+  for (let i = 0; i < body.length; i += 64) lines.push(body.slice(i, i + 64));
+  return { label: block.label, headers: block.headers, pem: `-----BEGIN ${block.label}-----\n${lines.join('\n')}\n-----END ${block.label}-----\n` };
 }
 
 function certificates(input: PemInput, what: string): Array<{ pem: string; x509: X509Certificate }> {
@@ -58,8 +109,8 @@ function certificates(input: PemInput, what: string): Array<{ pem: string; x509:
 function privateKey(input: PemInput): { pem: string; key: KeyObject } {
   const found = blocks(input, 'key');
   if (found.length !== 1) throw invalid('key', `holds ${found.length} PEM blocks; give one private key`);
-  const { label, pem } = found[0]!;
-  if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(typeof input === 'string' ? input : '')) {
+  const { label, pem, headers } = found[0]!;
+  if (label === 'ENCRYPTED PRIVATE KEY' || /ENCRYPTED/i.test(headers.get('proc-type') ?? '')) {
     throw invalid('key', 'an encrypted private key; give the key unencrypted');
   }
   if (!/PRIVATE KEY$/.test(label)) throw invalid('key', `holds a ${label} block where a PRIVATE KEY was expected`);

@@ -33,7 +33,10 @@ export interface WrapSocketOptions {
   readonly cadata?: PemInput;
   /** `CERT_NONE`, `CERT_OPTIONAL`, `CERT_REQUIRED`. Default: `CERT_REQUIRED` with `cadata`, else `CERT_NONE`. */
   readonly cert_reqs?: number;
-  /** Check the certificate's host name, where the firmware has a switch for it (`checkhost`). Default: true when verifying. */
+  /**
+   * Check the certificate's host name, where the firmware has a switch for it (`checkhost`). Default: true when
+   * verifying; `false` on firmware without the switch is `NOT_SUPPORTED`.
+   */
   readonly check_hostname?: boolean;
   /**
    * One suite, by IANA name (`TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`), OpenSSL name (`ECDHE-RSA-AES128-GCM-SHA256`)
@@ -43,7 +46,7 @@ export interface WrapSocketOptions {
   /** Lowest and highest protocol version. The module takes one version or all up to TLS 1.2. Default: all. */
   readonly min_version?: TlsVersion;
   readonly max_version?: TlsVersion;
-  /** Send the host name as SNI, where the firmware has the switch (`sni`). Default: true. */
+  /** Send the host name as SNI, where the firmware has the switch (`sni`). Default: true; `false` without the switch is `NOT_SUPPORTED`. */
   readonly sni?: boolean;
   /** Do not check certificate dates against the module clock. Default: true, or false with `set_clock`. */
   readonly ignore_local_time?: boolean;
@@ -149,6 +152,15 @@ export function planTls(o: WrapSocketOptions, info: ModuleInfo): TlsPlan {
   const verifying = reqs !== CERT_NONE;
   const twoWay = o.cert !== undefined;
   const has = (p: string) => info.sslParams.includes(p);
+  // Turning a check off on firmware that has no switch for it would be silently ignored: refuse instead.
+  if (o.check_hostname === false && verifying && !has('checkhost')) {
+    throw new QuectelError('NOT_SUPPORTED', `check_hostname: false needs the "checkhost" switch, which this ${info.model} firmware lacks (AT+QSSLCFG=?)`,
+      { model: info.model, param: 'checkhost' });
+  }
+  if (o.sni === false && !has('sni')) {
+    throw new QuectelError('NOT_SUPPORTED', `sni: false needs the "sni" switch, which this ${info.model} firmware lacks (AT+QSSLCFG=?)`,
+      { model: info.model, param: 'sni' });
+  }
   const settings: TlsPlan['settings'] = {
     sslversion: sslVersion(o.min_version, o.max_version),
     ciphersuite: cipherSetting(o.ciphers, info.cipherSuites),

@@ -38,14 +38,19 @@ export function createUssl(session: UsslSession): Ussl {
       if (sock.tls) throw new QuectelError('INVALID_ARGUMENT', 'the socket is already wrapped in TLS');
       if (sock.status === 'closed' || sock.status === 'detached') throw new OSError(errno.EBADF, 'wrap_socket on a closed socket');
       const plan = planTls(options, session.modem.info);
+      sock.claim(); // before the first await: a second wrap of the same socket is refused, not run beside this one
       await sock.settled();
+      const timeout = sock.gettimeout();
       const { peer, connection, state } = sock.detach();
       const wrapped = new Socket(session, sock.family, sock.type, sock.proto, plan);
       if (state === 'connected' && peer) {
-        // No TLS on an open TCP connection (§2.5): close it and open the same peer through TLS.
+        // No TLS on an open TCP connection (§2.5): close it and open the same peer through TLS, within the socket's
+        // timeout (a non-blocking socket's wrap waits for the handshake, as MicroPython's does).
         await connection?.close('graceful');
+        wrapped.settimeout(timeout === 0 ? null : timeout);
         await wrapped.connect(peer);
       }
+      wrapped.settimeout(timeout); // the wrapped socket keeps the timeout (or non-blocking mode) set before
       return wrapped;
     },
     uploaded: () => session.uploaded(),

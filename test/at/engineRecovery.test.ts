@@ -5,18 +5,21 @@
 import { EventEmitter, getEventListeners } from 'node:events';
 import { expect, test } from 'vitest';
 import { AtClient } from '../../src/at/AtClient.js';
+import { UNSTICK_PAYLOAD } from '../../src/at/AtEngine.js';
 import { ScriptedPort } from '../../src/at/ScriptedPort.js';
 import { isQuectelError } from '../../src/errors.js';
 import type { Transport, TransportEvents } from '../../src/transport/Transport.js';
 
 const code = (c: string) => (e: unknown) => isQuectelError(e) && e.code === c;
+/** The second fence attempt: first the bytes that end a payload the module may wait for, then a CR, then the query. */
+const unstuck = (query: string) => Buffer.concat([UNSTICK_PAYLOAD, Buffer.from(`\r${query}`)]);
 
 test('each fence attempt asks something else, so a late reply to one attempt never satisfies the next', async () => {
   const port = new ScriptedPort([
     { expect: 'AT+QIACT=1\r' }, // busy: no answer in time
     { expect: 'AT+CMEE?\r' }, // attempt 1, held by the busy module
     // Attempt 2; then the module catches up: QIACT's OK, attempt 1's reply, attempt 2's reply.
-    { expect: 'AT+CSQ\r', reply: '\r\nOK\r\n\r\n+CMEE: 1\r\n\r\nOK\r\n\r\n+CSQ: 24,99\r\n\r\nOK\r\n' },
+    { expect: unstuck('AT+CSQ\r'), reply: '\r\nOK\r\n\r\n+CMEE: 1\r\n\r\nOK\r\n\r\n+CSQ: 24,99\r\n\r\nOK\r\n' },
     { expect: 'ATI\r', reply: '\r\nQuectel\r\n\r\nOK\r\n' },
   ]);
   const at = await AtClient.open(port, { fenceTimeoutMs: 100 });
@@ -30,7 +33,7 @@ test('a lost byte in a counted download does not leave the framer swallowing eve
   const port = new ScriptedPort([
     { expect: 'AT+QFDWL="a.pem"\r', reply: '\r\nCONNECT\r\nabc\r\n+QFDWL: 4,1e\r\n\r\nOK\r\n' }, // 4 announced, 3 came
     { expect: 'AT+CMEE?\r', reply: '\r\n+CMEE: 1\r\n\r\nOK\r\n' }, // swallowed as file bytes: the attempt fails
-    { expect: 'AT+CSQ\r', reply: '\r\n+CSQ: 24,99\r\n\r\nOK\r\n' }, // after a framer reset it is seen
+    { expect: unstuck('AT+CSQ\r'), reply: '\r\n+CSQ: 24,99\r\n\r\nOK\r\n' }, // after a framer reset it is seen
     { expect: 'AT\r', reply: '\r\nOK\r\n' },
   ]);
   const at = await AtClient.open(port, { fenceTimeoutMs: 80 });

@@ -87,9 +87,16 @@ describe('timeouts', () => {
     module.faults.delayResponse(600, 'AT+QISEND');
     const r = await settle(s.send(Buffer.alloc(3000, 0x61)));
     await sleep(1500);
-    // Either send succeeded (all 3000 bytes sent) or it raised and left nothing behind to go out later.
+    // Either send succeeded (all 3000 bytes sent) or it raised and took back everything the module had not been
+    // handed: only the one AT+QISEND in flight when the timeout passed (at most 1460 bytes, named in the error) can
+    // still go out; a fixed-length send the module already prompted for cannot be called back.
     if (r.ok) expect(received).toBe(3000);
-    else expect({ error: String(r.error), received }).toEqual({ error: expect.stringContaining('ETIMEDOUT'), received: 0 });
+    else {
+      const inFlight = /(\d+) had been handed to the module/.exec(String(r.error))?.[1];
+      expect(String(r.error)).toContain('ETIMEDOUT');
+      expect(received).toBe(Number(inFlight ?? 0));
+      expect(received).toBeLessThanOrEqual(1460);
+    }
     await s.close();
   });
 });

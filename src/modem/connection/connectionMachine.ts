@@ -63,6 +63,12 @@ export const connectionMachine = setup({
   guards: {
     mayReconnect: ({ context }) => context.everReady && context.reconnects < (context.options.reconnect?.maxAttempts ?? 10),
     portLostAfterReady: ({ context, event }) => context.everReady && isPortLoss(errorOf(event)),
+    /** A module that worked and now answers nothing (wedged, or held by something the port keeps): reopen the port. */
+    silentAfterReady: ({ context, event }) => {
+      const e = errorOf(event);
+      return context.everReady && e instanceof ModemFailure && e.reason === 'no-answer'
+        && context.reconnects < (context.options.reconnect?.maxAttempts ?? 10);
+    },
     wasReset: ({ event }) => isReset(errorOf(event)),
     /** Restarts since the last time the module was ready: a module that reboots on every bring-up gives up. */
     tooManyResets: ({ context }) => context.resets >= (context.options.maxResets ?? 3),
@@ -72,6 +78,7 @@ export const connectionMachine = setup({
   actions: {
     recordFailure: assign({ failure: ({ event }) => toError(errorOf(event)) }),
     socketsLost: ({ context }) => context.onSocketsLost(),
+    closeClient: ({ context }) => void context.client?.close().catch(() => undefined),
     notePdpLost: assign({ ip: undefined, pdpAttempts: ({ context }) => context.pdpAttempts + 1 }),
     countReset: assign({ resets: ({ context, event }) => context.resets + (event.type === 'MODULE_RESET' && event.line !== 'RDY' ? 0 : 1) }),
   },
@@ -151,6 +158,7 @@ function step(name: StepName, next: string, onDone?: ReturnType<typeof assign<Co
       onError: [
         { guard: 'wasReset' as const, target: '#connection.connected.syncing', reenter: true },
         { guard: 'portLostAfterReady' as const, target: '#connection.reconnecting' },
+        { guard: 'silentAfterReady' as const, target: '#connection.reconnecting', actions: 'closeClient' as const },
         { target: '#connection.failed', actions: 'recordFailure' as const },
       ],
     },

@@ -76,6 +76,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private rxBytes = 0;
   private readonly tx: Buffer[] = [];
   private txBytes = 0;
+  /** Position, counted over every byte ever queued, of the first byte in `tx`. */
+  private txStart = 0;
   private flushWaiters: Pending[] = [];
   private drainWanted = false;
   /** The last read stopped at the rx bound, not at an empty module buffer. */
@@ -135,6 +137,29 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.wake();
     }
     return this.txBytes < this.highWater;
+  }
+
+  /** Position just past the last byte queued, counted over every byte ever queued (see {@link withdraw}). */
+  get queuedEnd(): number {
+    return this.txStart + this.txBytes;
+  }
+
+  /**
+   * Takes back the queued bytes at positions `from` to `to` (from {@link queuedEnd}) that the module has not been
+   * handed yet: a writer that gave up. The send in flight is never touched. Returns how many were taken back.
+   */
+  withdraw(from: number, to: number): number {
+    const lo = Math.max(from, this.txStart + this.sending) - this.txStart;
+    const hi = Math.min(to, this.txStart + this.txBytes) - this.txStart;
+    if (hi <= lo) return 0;
+    const all = Buffer.concat(this.tx, this.txBytes);
+    this.tx.length = 0;
+    if (lo > 0) this.tx.push(all.subarray(0, lo));
+    if (hi < all.length) this.tx.push(all.subarray(hi));
+    this.txBytes -= hi - lo;
+    if (this.txBytes === 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
+    if (this.txBytes < this.highWater) this.emit('drain');
+    return hi - lo;
   }
 
   /** Resolves once everything queued so far was accepted by the module (`SEND OK`); rejects if it cannot be. */
@@ -238,11 +263,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** The application closed the modem under this connection (see {@link lost}). */
   closedByApplication = false;
 
-  /** The open succeeded: start working. */
+  /** The open succeeded: start working (unless the connection was lost meanwhile). */
   opened(): void {
+    if (this.state !== 'opening') return;
     this.state = 'open';
+    this.everOpened = true;
     this.wake();
   }
+
+  /** It was open once: its id is the service's to free when it closes (before that, the opener's). */
+  everOpened = false;
 
   // ------------------------------------------------------------------ the worker
 
@@ -406,6 +436,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       }
     }
     this.txBytes -= n;
+    this.txStart += n;
   }
 
   /** Drops what is queued (all but the first `keep` bytes, the send in flight) and fails whoever waits for it. */
@@ -417,6 +448,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.txBytes = keep;
     } else if (keep === 0) {
       this.tx.length = 0;
+      this.txStart += this.txBytes;
       this.txBytes = 0;
     }
     for (const w of this.flushWaiters.splice(0)) w.reject(error);

@@ -5,7 +5,7 @@
  */
 import { isQuectelError, QuectelError } from '../../errors.js';
 import { QI_ERRORS } from '../../protocol/errorCodes.js';
-import { Connection, type ConnectionKind, type ConnectionTuning } from './Connection.js';
+import { Connection, FAMILIES, type ConnectionKind, type ConnectionTuning } from './Connection.js';
 import { hostName } from './DnsService.js';
 import type { ServiceHost } from './ServiceHost.js';
 
@@ -75,8 +75,10 @@ export class ConnectionService {
     const id = this.slots.findIndex((s) => s === undefined);
     if (id < 0) throw new QuectelError('SOCKET_IDS_EXHAUSTED', `all ${CLIENT_IDS} client ids are in use`);
     const push = o.receive === 'push';
+    // The id stays taken until open() is done with it: a connection lost while it opened is let go with a close
+    // on the module first, so a later open cannot get the id while the module may still be opening on it.
     const conn = new Connection(this.host, id, o.kind, push, (c) => {
-      if (this.slots[c.id] === c) this.slots[c.id] = undefined;
+      if (c.everOpened) this.free(c);
     }, this.tuning);
     this.slots[id] = conn; // URCs for this id route here from now on (a recv URC can follow the open at once)
     const pdp = this.host.options.pdpContext ?? 1;
@@ -86,26 +88,36 @@ export class ConnectionService {
       : `AT+QIOPEN=${pdp},${id},"TCP","${o.host}",${o.port},0,${mode}`;
     const prefix = o.kind === 'ssl' ? '+QSSLOPEN' : '+QIOPEN';
     const limit = o.timeoutMs ?? (o.kind === 'ssl' ? 450_000 : 150_000);
+    // A restart, a lost port or PDP context while the open waits for its result: the result will never mean a
+    // usable connection, so stop waiting for it (up to 450 s) at once.
+    const lost = new AbortController();
+    const onLost = () => lost.abort();
+    conn.once('close', onLost);
     let late: string | undefined;
     try {
       ({ late } = await this.host.send(command, {
         qiErrorDetail: true, timeoutMs: Math.min(limit, 150_000), lateResult: { prefix: `${prefix}: ${id},`, timeoutMs: limit },
-        ...(o.signal ? { signal: o.signal } : {}),
+        signal: o.signal ? AbortSignal.any([o.signal, lost.signal]) : lost.signal,
       }));
     } catch (e) {
       // No result in time or given up: the module may still be opening; it must let the id go (§3).
-      if (isQuectelError(e, 'AT_TIMEOUT') || isQuectelError(e, 'AT_ABORTED')) {
-        await this.host.send(`${o.kind === 'ssl' ? 'AT+QSSLCLOSE' : 'AT+QICLOSE'}=${id},0`).catch(() => undefined);
-      }
-      this.free(conn);
+      const unsettled = isQuectelError(e, 'AT_TIMEOUT') || isQuectelError(e, 'AT_ABORTED');
+      this.letGo(conn, unsettled);
+      if (conn.failure) throw conn.failure;
       if (isQuectelError(e, 'AT_ERROR')) {
         const n = typeof e.context.qiError === 'number' ? e.context.qiError : undefined;
         throw new QuectelError('SOCKET_OPEN_FAILED', `${o.kind === 'ssl' ? 'TLS' : 'TCP'} open of ${o.host}:${o.port} refused: ${e.message}`,
           { host: o.host, port: o.port, id, moduleError: n }, { cause: e });
       }
       throw e;
+    } finally {
+      conn.off('close', onLost);
     }
     const err = Number(/,\s*(-?\d+)\s*$/.exec(late ?? '')?.[1]);
+    if (conn.failure) {
+      this.letGo(conn, err === 0);
+      throw conn.failure;
+    }
     if (err !== 0) {
       this.free(conn);
       throw new QuectelError('SOCKET_OPEN_FAILED',
@@ -114,6 +126,16 @@ export class ConnectionService {
     }
     conn.opened();
     return conn;
+  }
+
+  /**
+   * Frees the id of a connection that never became usable; when the module may hold it open (no result, or a
+   * result that came after the connection was lost), after closing it there, in the background.
+   */
+  private letGo(conn: Connection, closeOnModule: boolean): void {
+    if (!closeOnModule) return this.free(conn);
+    const close = `${FAMILIES[conn.kind].close}=${conn.id},0`;
+    void this.host.send(close, { timeoutMs: 10_000 }).catch(() => undefined).finally(() => this.free(conn));
   }
 
   private free(conn: Connection): void {

@@ -23,16 +23,35 @@ export function hostName(host: string): string {
   return host;
 }
 
+/** One `AT+QIDNSGIP` whose answer the service waits for. */
+interface Query {
+  readonly name: string;
+  /** Addresses the header announced; undefined until it came. */
+  expected?: number;
+  readonly addresses: string[];
+  /** The caller was answered (with the addresses, a failure, a timeout or an abort). */
+  settled: boolean;
+  readonly resolve: (addresses: string[]) => void;
+  readonly reject: (e: Error) => void;
+  timer?: NodeJS.Timeout;
+}
+
 export class DnsService {
+  /** Queries sent and not yet answered by the module, oldest first: it answers them in that order. */
+  private readonly waiting: Query[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly host: ServiceHost) {}
+  constructor(private readonly host: ServiceHost) {
+    host.on('urc', (line) => this.onUrc(line));
+    // A restart, a lost port or PDP context: no answer will come for what was asked.
+    host.on('socketsLost', () => this.abandon(new QuectelError('DNS_FAILED', 'the module restarted or the connection was lost before the name was resolved')));
+  }
 
   /**
    * The addresses of `name`, as the module's DNS gives them; an address literal is returned as it is, with no
-   * command sent.
+   * command sent. Queries go out one at a time: `+QIURC: "dnsgip"` does not name the host it answers.
    * @throws QuectelError `INVALID_ARGUMENT`, `NOT_SUPPORTED` (no AT+QIDNSGIP on NB-IoT modules), `DNS_FAILED`
-   *   (context.moduleError, e.g. 565), the engine's codes.
+   *   (context.moduleError, e.g. 565), `AT_ABORTED`, the engine's codes.
    */
   resolve(name: string, options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {}): Promise<string[]> {
     hostName(name);
@@ -45,45 +64,88 @@ export class DnsService {
     return run;
   }
 
+  /** Fails every query waiting for an answer; their late answers, if any, are still taken in their turn. */
+  abandon(error: Error): void {
+    for (const q of this.waiting.splice(0)) this.settle(q, error);
+  }
+
+  /**
+   * Sends one query and resolves when its answer came. A caller that gives up (timeout, abort) is answered at
+   * once, but the query stays in line until its answer comes, so that answer is never taken for the next one's.
+   */
   private query(name: string, options: { readonly signal?: AbortSignal; readonly timeoutMs?: number }): Promise<string[]> {
     const ctx = this.host.options.pdpContext ?? 1;
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new QuectelError('AT_ABORTED', `resolving ${name} was aborted`));
     return new Promise<string[]>((resolve, reject) => {
-      let expected: number | undefined;
-      const addresses: string[] = [];
-      const done = (e?: Error) => {
-        this.host.off('urc', onUrc);
-        clearTimeout(timer);
-        if (e) reject(e);
-        else resolve(addresses);
+      const onAbort = () => this.settle(q, new QuectelError('AT_ABORTED', `resolving ${name} was aborted`));
+      const q: Query = {
+        name, addresses: [], settled: false,
+        resolve: (a) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(a);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
       };
-      // The waiter is in place before the command goes out: the first URC can follow its OK at once.
-      const onUrc = (line: string) => {
-        if (!line.startsWith('+QIURC: "dnsgip",')) return;
-        const rest = line.slice('+QIURC: "dnsgip",'.length);
-        const head = /^(\d+)(?:,(\d+),(\d+))?$/.exec(rest);
-        if (head && expected === undefined) {
-          const err = Number(head[1]);
-          if (err !== 0) {
-            return done(new QuectelError('DNS_FAILED', `cannot resolve ${name}: ${err} ${QI_ERRORS[err] ?? ''}`.trim(), { host: name, moduleError: err }));
-          }
-          expected = Number(head[2] ?? 0);
-          if (expected === 0) return done(new QuectelError('DNS_FAILED', `${name} has no address`, { host: name, moduleError: 0 }));
-          return;
-        }
-        const ip = /^"([^"]+)"$/.exec(rest)?.[1];
-        if (ip !== undefined && expected !== undefined) {
-          addresses.push(ip);
-          if (addresses.length >= expected) done();
-        }
-      };
-      const timer = setTimeout(() => done(new QuectelError('DNS_FAILED', `no answer for ${name} within the DNS timeout`, { host: name })),
-        options.timeoutMs ?? DNS_TIMEOUT_MS);
-      this.host.on('urc', onUrc);
-      this.host.send(`AT+QIDNSGIP=${ctx},"${name}"`, { qiErrorDetail: true, ...(options.signal ? { signal: options.signal } : {}) })
-        .catch((e: unknown) => done(e instanceof QuectelError && e.code === 'AT_ERROR'
-          ? new QuectelError('DNS_FAILED', `cannot resolve ${name}: ${e.message}`, { host: name, moduleError: e.context.qiError }, { cause: e })
-          : e as Error));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const limit = options.timeoutMs ?? DNS_TIMEOUT_MS;
+      q.timer = setTimeout(() => this.settle(q, new QuectelError('DNS_FAILED', `no answer for ${name} within ${limit} ms`, { host: name })), limit);
+      // A query given up on waits in line for its late answer, but not past the manual's maximum (§7.3: 60 s).
+      const expiry = setTimeout(() => this.forget(q), Math.max(limit, DNS_TIMEOUT_MS) + 5000);
+      expiry.unref();
+      // In line before the command goes out: the first URC can follow its OK at once.
+      this.waiting.push(q);
+      this.host.send(`AT+QIDNSGIP=${ctx},"${name}"`, { qiErrorDetail: true, ...(signal ? { signal } : {}) })
+        .catch((e: unknown) => {
+          // Refused or never sent: no answer will come for it.
+          this.forget(q);
+          this.settle(q, e instanceof QuectelError && e.code === 'AT_ERROR'
+            ? new QuectelError('DNS_FAILED', `cannot resolve ${name}: ${e.message}`, { host: name, moduleError: e.context.qiError }, { cause: e })
+            : e instanceof Error ? e : new Error(String(e)));
+        });
     });
+  }
+
+  private forget(q: Query): void {
+    const i = this.waiting.indexOf(q);
+    if (i >= 0) this.waiting.splice(i, 1);
+  }
+
+  private settle(q: Query, outcome: string[] | Error): void {
+    if (q.settled) return;
+    q.settled = true;
+    clearTimeout(q.timer);
+    if (outcome instanceof Error) q.reject(outcome);
+    else q.resolve(outcome);
+  }
+
+  /** `+QIURC: "dnsgip",<err>[,<count>,<ttl>]` then `<count>` × `+QIURC: "dnsgip","<ip>"`, for the oldest query. */
+  private onUrc(line: string): void {
+    if (!line.startsWith('+QIURC: "dnsgip",')) return;
+    const q = this.waiting[0];
+    if (!q) return; // an answer to a query the service no longer knows (before a restart): nobody's
+    const rest = line.slice('+QIURC: "dnsgip",'.length);
+    const head = /^(\d+)(?:,(\d+),(\d+))?$/.exec(rest);
+    if (head && q.expected === undefined) {
+      const err = Number(head[1]);
+      if (err !== 0 || Number(head[2] ?? 0) === 0) {
+        this.waiting.shift();
+        return this.settle(q, new QuectelError('DNS_FAILED',
+          err !== 0 ? `cannot resolve ${q.name}: ${err} ${QI_ERRORS[err] ?? ''}`.trim() : `${q.name} has no address`, { host: q.name, moduleError: err }));
+      }
+      q.expected = Number(head[2]);
+      return;
+    }
+    const ip = /^"([^"]+)"$/.exec(rest)?.[1];
+    if (ip === undefined || q.expected === undefined) return;
+    q.addresses.push(ip);
+    if (q.addresses.length >= q.expected) {
+      this.waiting.shift();
+      this.settle(q, q.addresses);
+    }
   }
 
   /** The DNS servers of the PDP context (`AT+QIDNSCFG=<ctx>`). */

@@ -43,7 +43,22 @@ export function fileName(name: string): string {
 }
 
 export class FileService {
+  private readonly watchers = new Set<(name: string, size: number | undefined) => void>();
+
   constructor(private readonly host: ServiceHost) {}
+
+  /**
+   * Calls `listener` with a file's name and new size (`undefined`: deleted) after each upload and delete made
+   * through this service, so caches of what the module holds stay true. Returns the function that stops it.
+   */
+  onChange(listener: (name: string, size: number | undefined) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  private changed(name: string, size: number | undefined): void {
+    for (const w of this.watchers) w(name, size);
+  }
 
   /** The name as this family's `AT+QSSLCFG` paths write it: `UFS:ca.pem` on EC2x and the like, `ca.pem` on BG9x. */
   sslPath(name: string): string {
@@ -104,6 +119,7 @@ export class FileService {
         `uploading ${plain}: the module stored ${lines[0] ?? 'nothing it reported'}, expected ${data.length} bytes with checksum ${formatChecksum(expected)}`,
         { file: plain, size: data.length, reason: 'checksum' });
     }
+    this.changed(plain, data.length);
     return { name: plain, size: data.length };
   }
 
@@ -133,6 +149,9 @@ export class FileService {
     } catch (e) {
       if (isQuectelError(e, 'AT_CME_ERROR') || isQuectelError(e, 'AT_ERROR')) return false;
       throw e;
+    } finally {
+      // Whatever the answer, the file is not to be trusted any more.
+      this.changed(plain, undefined);
     }
   }
 

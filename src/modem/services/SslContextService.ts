@@ -55,10 +55,12 @@ export class SslContextService {
 
   constructor(private readonly host: ServiceHost) {
     host.on('socketsLost', () => {
+      this.epoch++;
       for (const s of this.slots) s.applied = undefined;
     });
     // Contexts in use since the last restart are configured again before the modem is ready, so the next open with
-    // the same settings is as warm as before (its files are checked by the next open's listing).
+    // the same settings is as warm as before (its files are checked by the next open's listing). Not under the lock:
+    // whoever holds it may be waiting for the modem to be ready, which this restore is part of.
     host.onRestore(async (at, signal) => {
       for (const [ctx, s] of this.slots.entries()) {
         if (s.wanted && !signal.aborted) await this.apply(ctx, s.wanted, (c) => at.send(c, { signal }).then(() => undefined));
@@ -66,23 +68,46 @@ export class SslContextService {
     });
   }
 
+  /** Counts restarts (and lost ports, lost PDP contexts): a configuration begun before one is void. */
+  private epoch = 0;
+
+  /** One choice and configuration at a time: two at once could pick the same free context and mix their settings. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
   /**
    * A context configured with `settings`: the one that already is (no command at all), else the least recently
    * used free one, configured with only the settings that differ from what it holds. Call {@link release} when
    * the connection that uses it closes.
    * @throws QuectelError `SSL_CONTEXTS_BUSY` when all six are in use with other settings; the engine's codes.
    */
-  async acquire(settings: SslSettings, signal?: AbortSignal): Promise<number> {
+  acquire(settings: SslSettings, signal?: AbortSignal): Promise<number> {
     const wanted = this.normalise(settings);
-    let ctx = this.slots.findIndex((s) => s.applied !== undefined && this.same(s.applied, wanted));
-    if (ctx < 0) {
+    return this.exclusive(async () => {
+      let ctx = this.slots.findIndex((s) => s.applied !== undefined && this.same(s.applied, wanted));
+      if (ctx >= 0) return this.use(ctx);
       const free = this.slots.map((s, i) => ({ s, i })).filter(({ s }) => s.users === 0).sort((a, b) => a.s.lastUsed - b.s.lastUsed);
       // Prefer one that was never configured: nothing it holds is worth keeping.
       const pick = free.find(({ s }) => s.wanted === undefined) ?? free[0];
       if (!pick) throw new QuectelError('SSL_CONTEXTS_BUSY', `all ${SSL_CONTEXTS} SSL contexts are in use with other settings`);
       ctx = pick.i;
-      await this.apply(ctx, settings, (c) => this.host.send(c, signal ? { signal } : {}).then(() => undefined));
-    }
+      this.use(ctx); // reserved before the first await: nobody else can take it while it is configured
+      try {
+        await this.apply(ctx, settings, (c) => this.host.send(c, signal ? { signal } : {}).then(() => undefined));
+      } catch (e) {
+        this.release(ctx);
+        throw e;
+      }
+      return ctx;
+    });
+  }
+
+  private use(ctx: number): number {
     const slot = this.slots[ctx]!;
     slot.users++;
     slot.lastUsed = ++this.clock;
@@ -103,12 +128,15 @@ export class SslContextService {
   private async apply(ctx: number, settings: SslSettings, send: (command: string) => Promise<void>): Promise<void> {
     const slot = this.slots[ctx]!;
     const wanted = this.normalise(settings);
+    const epoch = this.epoch;
     slot.wanted = settings;
     const held = slot.applied ?? new Map<keyof SslSettings, string | number>();
     slot.applied = undefined; // while it changes, it holds nothing known
     for (const [name, value] of wanted) {
       if (held.get(name) === value) continue;
       await send(`AT+QSSLCFG="${name}",${ctx},${valueText(name, value)}`);
+      // The module restarted in between: what was set before is gone, and what `held` says is no longer true.
+      if (this.epoch !== epoch) throw new QuectelError('AT_MODULE_RESET', `the module restarted while SSL context ${ctx} was configured`, { ctx });
       held.set(name, value);
     }
     slot.applied = held;
