@@ -50,6 +50,14 @@ export interface ModuleState {
   readonly conns: Array<NetConnection | undefined>;
 }
 
+/** The state of a module that just booted: echo on, CMEE 1, nothing configured, no PDP context or connection. */
+export function freshModuleState(urcPort: AtPortName): ModuleState {
+  return {
+    echo: true, cmee: 1, sendEcho: false, cfun: 1, lastQiError: 0, urcPort, psAttached: true, simStatUrc: 0,
+    qcfg: new Map(), dns: new Map(), pdp: new Map(), ssl: new Map(), conns: new Array(12).fill(undefined), registrationUrcMode: new Map(),
+  };
+}
+
 export interface LatencyProfile {
   /** Before each command's response. Default: 0. */
   readonly commandMs: number;

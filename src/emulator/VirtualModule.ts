@@ -14,10 +14,13 @@ import { QuectelError } from '../errors.js';
 import { commandTable } from './commands/index.js';
 import { createEmulatorBinding, type EmulatorPort } from './EmulatorBinding.js';
 import { FaultState } from './faults.js';
-import type {
-  AtPortName, CommandTable, BootTiming, LatencyProfile, ModuleCore, ModuleState, PayloadRequest, PayloadResult, ResolvedTarget,
+import {
+  freshModuleState, type AtPortName, type CommandTable, type BootTiming, type LatencyProfile, type ModuleCore, type ModuleState,
+  type PayloadRequest, type PayloadResult, type ResolvedTarget,
 } from './ModuleCore.js';
+import type { ModuleTraceEvent, VirtualModuleEvents } from './moduleEvents.js';
 import { ModuleResponse } from './ModuleResponse.js';
+import { ModuleTimers } from './ModuleTimers.js';
 import { MODEL_NAMES, MODELS, type ModelName, type ModelProfile } from './models.js';
 import { Pacer } from './Pacer.js';
 import { dispatchCommand } from './dispatchCommand.js';
@@ -54,29 +57,6 @@ export interface VirtualModuleOptions {
   readonly imei?: string;
 }
 
-/** Events of {@link VirtualModule}. */
-export interface VirtualModuleEvents {
-  /** Bytes the module sends to the host, already paced. */
-  output: [chunk: Buffer];
-  /** The port vanished (`true`) or came back (`false`). */
-  unplugged: [gone: boolean];
-  /** Each command line the module took, for tests and traces. */
-  command: [line: string];
-  /** The exchange as the module sees it, for `emulate --trace`: lines as text, payloads and data as sizes. */
-  trace: [event: ModuleTraceEvent];
-}
-
-/** One step of the exchange: a host command line or payload, or module text (response line, URC) or data. */
-export interface ModuleTraceEvent {
-  /** `performance.now()` when it happened. */
-  readonly at: number;
-  readonly from: 'host' | 'module';
-  /** `line`: text (never payload bytes); `payload`/`data`: raw bytes, shown by `length` only. */
-  readonly kind: 'line' | 'payload' | 'data';
-  readonly text?: string;
-  readonly length: number;
-}
-
 type Power = 'off' | 'booting' | 'on';
 interface HeldUrc { readonly bytes: Buffer }
 
@@ -107,7 +87,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private readonly registrationAfterMs: number;
   private readonly outPacer: Pacer;
   private readonly inPacer: Pacer;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new ModuleTimers();
   private power: Power = 'off';
   /** False from the `OK` of a reboot or power-down until the next boot: input is not taken. */
   private accepting = true;
@@ -143,7 +123,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.rx = new UartReceiver(options.rxBufferBytes ?? 4096);
     this.imei = options.imei ?? '866425030000001';
     this.sim = options.sim ?? 'READY';
-    this.state = VirtualModule.freshState(this.profile.urcPortDefault ?? this.atPort);
+    this.state = freshModuleState(this.profile.urcPortDefault ?? this.atPort);
     this.registrationStat = options.registration?.stat ?? 1;
     this.registrationAfterMs = options.registration?.afterMs ?? 0;
     this.outPacer = new Pacer((chunk) => this.emit('output', chunk), { baud: options.baud });
@@ -159,13 +139,6 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
         this.outPacer.drip = on;
       },
     });
-  }
-
-  private static freshState(urcPort: AtPortName): ModuleState {
-    return {
-      echo: true, cmee: 1, sendEcho: false, cfun: 1, lastQiError: 0, urcPort, psAttached: true, simStatUrc: 0,
-      qcfg: new Map(), dns: new Map(), pdp: new Map(), ssl: new Map(), conns: new Array(12).fill(undefined), registrationUrcMode: new Map(),
-    };
   }
 
   // ---------------------------------------------------------------- host side
@@ -303,7 +276,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   powerDown(): void {
     this.stopTakingInput();
     const gen = this.generation;
-    this.after(10, () => {
+    this.timers.after(10, () => {
       if (gen !== this.generation) return;
       this.send(Buffer.from('\r\nPOWERED DOWN\r\n', 'latin1'));
       this.shutdown();
@@ -312,8 +285,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   }
 
   sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => this.after(ms, resolve));
+    return this.timers.sleep(ms);
   }
 
   // ---------------------------------------------------------------- power
@@ -323,14 +295,14 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.power = 'booting';
     this.accepting = true;
     const gen = this.generation;
-    this.after(this.bootTiming.bootMs, () => {
+    this.timers.after(this.bootTiming.bootMs, () => {
       if (gen !== this.generation || this.disposed) return;
       this.power = 'on';
       this.bootedAt = Date.now();
       if (this.bootTiming.garbage.length > 0) this.send(Buffer.from(this.bootTiming.garbage));
       this.send(Buffer.from('\r\nRDY\r\n', 'latin1'));
       this.trace('module', 'line', 'RDY', 3);
-      this.profile.bootUrcs.forEach((u, i) => this.after((i + 1) * this.bootTiming.urcGapMs, () => this.bootUrc(u, gen)));
+      this.profile.bootUrcs.forEach((u, i) => this.timers.after((i + 1) * this.bootTiming.urcGapMs, () => this.bootUrc(u, gen)));
       this.kick();
     });
   }
@@ -352,12 +324,12 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     const pdpWasActive = [...this.state.pdp.entries()].find(([, c]) => c.active)?.[0];
     const silence = () => {
       this.shutdown();
-      this.after(this.bootTiming.rebootSilenceMs, () => this.powerOn());
+      this.timers.after(this.bootTiming.rebootSilenceMs, () => this.powerOn());
     };
     if (!announced) return silence();
     this.stopTakingInput();
     const gen = this.generation;
-    this.after(10, () => {
+    this.timers.after(10, () => {
       if (gen !== this.generation) return;
       let text = '\r\nPOWERED DOWN\r\n';
       if (pdpWasActive !== undefined) text += `\r\n+QIURC: "pdpdeact",${pdpWasActive}\r\n`;
@@ -376,7 +348,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private shutdown(): void {
     this.generation++;
     for (const c of this.state.conns) c?.destroy();
-    this.state = VirtualModule.freshState(this.profile.urcPortDefault ?? this.atPort);
+    this.state = freshModuleState(this.profile.urcPortDefault ?? this.atPort);
     this.faults.onReboot();
     this.collector?.abandon();
     this.collector = undefined;
@@ -384,7 +356,6 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.held = [];
     this.busy = false;
     this.power = 'off';
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
 
@@ -408,14 +379,6 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private trace(from: ModuleTraceEvent['from'], kind: ModuleTraceEvent['kind'], text: string | undefined, length: number): void {
     if (this.listenerCount('trace') === 0) return;
     this.emit('trace', { at: performance.now(), from, kind, ...(text === undefined ? {} : { text }), length });
-  }
-
-  private after(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
   }
 
   private send(bytes: Buffer): void {

@@ -2,7 +2,8 @@
  * `ussl-bridge/emulator`: the virtual Quectel module, its serialport binding and its models.
  */
 export { VirtualModule } from './VirtualModule.js';
-export type { ModuleTraceEvent, VirtualModuleOptions, VirtualModuleEvents } from './VirtualModule.js';
+export type { VirtualModuleOptions } from './VirtualModule.js';
+export type { ModuleTraceEvent, VirtualModuleEvents } from './moduleEvents.js';
 export { createEmulatorBinding, EmulatorPort } from './EmulatorBinding.js';
 export { FaultState } from './faults.js';
 export type { CommandMatch } from './faults.js';
