@@ -58,9 +58,14 @@ export function freshModuleState(urcPort: AtPortName): ModuleState {
   };
 }
 
+/** Delays the module adds, in milliseconds (named sets in latencyProfiles.ts). */
 export interface LatencyProfile {
-  /** Before each command's response. Default: 0. */
+  /** From a command line's CR to its first response byte, for every command. Default: 0. */
   readonly commandMs: number;
+  /** `AT+QSSLSEND` / `AT+QISEND`: then on to the `>` prompt. Default: 0. */
+  readonly promptMs: number;
+  /** From the last payload byte of a send to `SEND OK` (the bytes were already handed to the socket). Default: 0. */
+  readonly sendOkMs: number;
   /** Added to each TLS handshake before `+QSSLOPEN`. Default: 0. */
   readonly handshakeMs: number;
   /** `AT+QIACT` activation time. Default: 0. */

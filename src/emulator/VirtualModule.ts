@@ -14,6 +14,7 @@ import { QuectelError } from '../errors.js';
 import { commandTable } from './commands/index.js';
 import { createEmulatorBinding, type EmulatorPort } from './EmulatorBinding.js';
 import { FaultState } from './faults.js';
+import { resolveLatency, type LatencyProfileName } from './latencyProfiles.js';
 import {
   freshModuleState, type AtPortName, type CommandTable, type BootTiming, type LatencyProfile, type ModuleCore, type ModuleState,
   type PayloadRequest, type PayloadResult, type ResolvedTarget,
@@ -36,8 +37,8 @@ export interface VirtualModuleOptions {
   readonly hosts?: Readonly<Record<string, string>>;
   /** UART speed: bytes flow no faster than baud/10 per second in each direction. Default: unpaced. */
   readonly baud?: number;
-  /** Processing and network delays. Default: all 0. */
-  readonly latency?: Partial<LatencyProfile>;
+  /** Module delays: a profile name (`'bg96'`, sources in latencyProfiles.ts) or some delays, the rest 0. Default: `'none'`. */
+  readonly latency?: LatencyProfileName | Partial<LatencyProfile>;
   /** Boot timing and leading garbage. Default: RDY after 20 ms, URCs 2 ms apart. */
   readonly boot?: Partial<BootTiming>;
   /** SIM state for `AT+CPIN?`. Default: `'READY'`. */
@@ -60,7 +61,6 @@ export interface VirtualModuleOptions {
 type Power = 'off' | 'booting' | 'on';
 interface HeldUrc { readonly bytes: Buffer }
 
-const DEFAULT_LATENCY: LatencyProfile = { commandMs: 0, handshakeMs: 0, pdpActivateMs: 0, dnsMs: 0 };
 const DEFAULT_BOOT: BootTiming = { bootMs: 20, urcGapMs: 2, rebootSilenceMs: 100, garbage: new Uint8Array(0) };
 /**
  * Boot URCs that reach the host's port whatever `AT+QURCCFG` says: a BG96 on its main UART with the URC port on
@@ -116,7 +116,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
       if (key === undefined) throw new QuectelError('INVALID_ARGUMENT', `invalid UFS file name "${name}"`);
       this.ufs.set(key, Buffer.from(typeof data === 'string' ? Buffer.from(data, 'utf8') : data));
     }
-    this.latency = { ...DEFAULT_LATENCY, ...options.latency };
+    this.latency = resolveLatency(options.latency);
     this.bootTiming = { ...DEFAULT_BOOT, ...options.boot };
     this.hosts = new Map(Object.entries(options.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     this.atPort = options.atPort ?? this.profile.hostPort;
