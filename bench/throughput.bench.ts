@@ -56,7 +56,7 @@ function ceiling(what: string): number {
 function report(what: string, ms: number): void {
   const rate = (SIZE / ms) * 1000;
   console.log(`${what}: ${SIZE} bytes in ${ms.toFixed(0)} ms = ${(rate / 1024).toFixed(1)} KiB/s, ${((rate / capacity) * 100).toFixed(1)} % ` +
-    `of ${BAUD} baud (the line${LATENCY === 'none' ? '' : ' and the module\'s delays'} allow ${(ceiling(what) * 100).toFixed(1)} %)`);
+    `of ${BAUD} baud (${LATENCY === 'none' ? 'the line allows' : 'the line and the module\'s delays allow'} ${(ceiling(what) * 100).toFixed(1)} %)`);
 }
 
 beforeAll(async () => {
