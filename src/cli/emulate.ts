@@ -3,7 +3,9 @@
  * the AT exchange as it happens. Secrets are redacted the way the library's own trace redacts them
  * (src/protocol/secrets.ts), and payloads and data blocks show as sizes only.
  */
-import { VirtualModule, servePty, serveTcp, type ModelName, type ModuleServer, type ModuleTraceEvent } from '../emulator/index.js';
+import {
+  VirtualModule, servePty, serveTcp, type LatencyProfileName, type ModelName, type ModuleServer, type ModuleTraceEvent,
+} from '../emulator/index.js';
 import { REDACTED, redactCommandLine, secretValues } from '../protocol/secrets.js';
 
 /** Options of {@link runEmulate}, as the command line gives them. */
@@ -13,6 +15,7 @@ export interface EmulateOptions {
   readonly tcp?: number;
   readonly host?: Record<string, string>;
   readonly baud?: number;
+  readonly latency?: LatencyProfileName;
   readonly trace?: boolean;
 }
 
@@ -36,7 +39,9 @@ export function traceFormatter(t0: number): (e: ModuleTraceEvent) => string {
 
 /** Serves until a signal (exit code 0) or until the server stops by itself (exit code 1, with the reason). */
 export async function runEmulate(opts: EmulateOptions): Promise<number> {
-  const module = new VirtualModule({ model: opts.model, hosts: opts.host ?? {}, ...(opts.baud ? { baud: opts.baud } : {}) });
+  const module = new VirtualModule({
+    model: opts.model, hosts: opts.host ?? {}, ...(opts.baud ? { baud: opts.baud } : {}), ...(opts.latency ? { latency: opts.latency } : {}),
+  });
   if (opts.trace) {
     const format = traceFormatter(performance.now());
     module.on('trace', (e) => console.log(format(e)));

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { MODEL_NAMES, type ModelName } from '../emulator/index.js';
+import { LATENCY_PROFILE_NAMES, MODEL_NAMES, type LatencyProfileName, type ModelName } from '../emulator/index.js';
 import { CIPHER_SUITES, formatCipherCode } from '../protocol/cipherSuites.js';
 import { runDemo } from './demo.js';
 import { runEmulate } from './emulate.js';
@@ -44,9 +44,12 @@ program.command('emulate')
   .addOption(new Option('--tcp <port>', 'TCP port on 127.0.0.1 (socket://)').argParser(parseInteger))
   .option('--host <name=ip[:port]>', 'resolve a name to a local address (repeatable)', parseHost)
   .option('--baud <rate>', 'pace bytes at a UART speed', parseInteger)
+  .addOption(new Option('--latency <profile>', 'add a real module\'s delays (prompt, SEND OK, open, PDP, DNS)').choices(LATENCY_PROFILE_NAMES))
   .option('--trace', 'print the AT exchange as it happens (secrets redacted, payloads as sizes)')
   .version(version)
-  .action(async (opts: { model: ModelName; pty?: string; tcp?: number; host?: Record<string, string>; baud?: number; trace?: boolean }) => {
+  .action(async (opts: {
+    model: ModelName; pty?: string; tcp?: number; host?: Record<string, string>; baud?: number; latency?: LatencyProfileName; trace?: boolean;
+  }) => {
     if (opts.pty === undefined && opts.tcp === undefined) throw new InvalidArgumentError('give --pty LINK or --tcp PORT');
     process.exitCode = await runEmulate(opts);
   });

@@ -50,9 +50,22 @@ export interface ModuleState {
   readonly conns: Array<NetConnection | undefined>;
 }
 
+/** The state of a module that just booted: echo on, CMEE 1, nothing configured, no PDP context or connection. */
+export function freshModuleState(urcPort: AtPortName): ModuleState {
+  return {
+    echo: true, cmee: 1, sendEcho: false, cfun: 1, lastQiError: 0, urcPort, psAttached: true, simStatUrc: 0,
+    qcfg: new Map(), dns: new Map(), pdp: new Map(), ssl: new Map(), conns: new Array(12).fill(undefined), registrationUrcMode: new Map(),
+  };
+}
+
+/** Delays the module adds, in milliseconds (named sets in latencyProfiles.ts). */
 export interface LatencyProfile {
-  /** Before each command's response. Default: 0. */
+  /** From a command line's CR to its first response byte, for every command. Default: 0. */
   readonly commandMs: number;
+  /** `AT+QSSLSEND` / `AT+QISEND`: then on to the `>` prompt. Default: 0. */
+  readonly promptMs: number;
+  /** From the last payload byte of a send to `SEND OK` (the bytes were already handed to the socket). Default: 0. */
+  readonly sendOkMs: number;
   /** Added to each TLS handshake before `+QSSLOPEN`. Default: 0. */
   readonly handshakeMs: number;
   /** `AT+QIACT` activation time. Default: 0. */

@@ -15,10 +15,14 @@ import { QuectelError } from '../errors.js';
 import { commandTable } from './commands/index.js';
 import { createEmulatorBinding, type EmulatorPort } from './EmulatorBinding.js';
 import { FaultState } from './faults.js';
-import type {
-  AtPortName, CommandTable, BootTiming, LatencyProfile, ModuleCore, ModuleState, PayloadRequest, PayloadResult, ResolvedTarget,
+import { resolveLatency, type LatencyProfileName } from './latencyProfiles.js';
+import {
+  freshModuleState, type AtPortName, type CommandTable, type BootTiming, type LatencyProfile, type ModuleCore, type ModuleState,
+  type PayloadRequest, type PayloadResult, type ResolvedTarget,
 } from './ModuleCore.js';
+import type { ModuleTraceEvent, VirtualModuleEvents } from './moduleEvents.js';
 import { ModuleResponse } from './ModuleResponse.js';
+import { ModuleTimers } from './ModuleTimers.js';
 import { MODEL_NAMES, MODELS, type ModelName, type ModelProfile } from './models.js';
 import { Pacer } from './Pacer.js';
 import { dispatchCommand } from './dispatchCommand.js';
@@ -34,8 +38,8 @@ export interface VirtualModuleOptions {
   readonly hosts?: Readonly<Record<string, string>>;
   /** UART speed: bytes flow no faster than baud/10 per second in each direction. Default: unpaced. */
   readonly baud?: number;
-  /** Processing and network delays. Default: all 0. */
-  readonly latency?: Partial<LatencyProfile>;
+  /** Module delays: a profile name (`'bg96'`, sources in latencyProfiles.ts) or some delays, the rest 0. Default: `'none'`. */
+  readonly latency?: LatencyProfileName | Partial<LatencyProfile>;
   /** Boot timing and leading garbage. Default: RDY after 20 ms, URCs 2 ms apart. */
   readonly boot?: Partial<BootTiming>;
   /** SIM state for `AT+CPIN?`. Default: `'READY'`. */
@@ -61,33 +65,9 @@ export interface VirtualModuleOptions {
   readonly clientCertWithoutCa?: 'send' | 'refuse';
 }
 
-/** Events of {@link VirtualModule}. */
-export interface VirtualModuleEvents {
-  /** Bytes the module sends to the host, already paced. */
-  output: [chunk: Buffer];
-  /** The port vanished (`true`) or came back (`false`). */
-  unplugged: [gone: boolean];
-  /** Each command line the module took, for tests and traces. */
-  command: [line: string];
-  /** The exchange as the module sees it, for `emulate --trace`: lines as text, payloads and data as sizes. */
-  trace: [event: ModuleTraceEvent];
-}
-
-/** One step of the exchange: a host command line or payload, or module text (response line, URC) or data. */
-export interface ModuleTraceEvent {
-  /** `performance.now()` when it happened. */
-  readonly at: number;
-  readonly from: 'host' | 'module';
-  /** `line`: text (never payload bytes); `payload`/`data`: raw bytes, shown by `length` only. */
-  readonly kind: 'line' | 'payload' | 'data';
-  readonly text?: string;
-  readonly length: number;
-}
-
 type Power = 'off' | 'booting' | 'on';
 interface HeldUrc { readonly bytes: Buffer }
 
-const DEFAULT_LATENCY: LatencyProfile = { commandMs: 0, handshakeMs: 0, pdpActivateMs: 0, dnsMs: 0 };
 const DEFAULT_BOOT: BootTiming = { bootMs: 20, urcGapMs: 2, rebootSilenceMs: 100, garbage: new Uint8Array(0) };
 /**
  * Boot URCs that reach the host's port whatever `AT+QURCCFG` says: a BG96 on its main UART with the URC port on
@@ -115,7 +95,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private readonly registrationAfterMs: number;
   private readonly outPacer: Pacer;
   private readonly inPacer: Pacer;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new ModuleTimers();
   private power: Power = 'off';
   /** False from the `OK` of a reboot or power-down until the next boot: input is not taken. */
   private accepting = true;
@@ -148,7 +128,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
       if (key === undefined) throw new QuectelError('INVALID_ARGUMENT', `invalid UFS file name "${name}"`);
       this.ufs.set(key, Buffer.from(typeof data === 'string' ? Buffer.from(data, 'utf8') : data));
     }
-    this.latency = { ...DEFAULT_LATENCY, ...options.latency };
+    this.latency = resolveLatency(options.latency);
     this.bootTiming = { ...DEFAULT_BOOT, ...options.boot };
     this.hosts = new Map(Object.entries(options.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     this.atPort = options.atPort ?? this.profile.hostPort;
@@ -156,7 +136,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.imei = options.imei ?? '866425030000001';
     this.clientCertWithoutCa = options.clientCertWithoutCa ?? 'send';
     this.sim = options.sim ?? 'READY';
-    this.state = VirtualModule.freshState(this.profile.urcPortDefault ?? this.atPort);
+    this.state = freshModuleState(this.profile.urcPortDefault ?? this.atPort);
     this.registrationStat = options.registration?.stat ?? 1;
     this.registrationAfterMs = options.registration?.afterMs ?? 0;
     this.outPacer = new Pacer((chunk) => this.emit('output', chunk), { baud: options.baud });
@@ -172,13 +152,6 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
         this.outPacer.drip = on;
       },
     });
-  }
-
-  private static freshState(urcPort: AtPortName): ModuleState {
-    return {
-      echo: true, cmee: 1, sendEcho: false, cfun: 1, lastQiError: 0, urcPort, psAttached: true, simStatUrc: 0,
-      qcfg: new Map(), dns: new Map(), pdp: new Map(), ssl: new Map(), conns: new Array(12).fill(undefined), registrationUrcMode: new Map(),
-    };
   }
 
   // ---------------------------------------------------------------- host side
@@ -339,7 +312,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   powerDown(): void {
     this.stopTakingInput();
     const gen = this.generation;
-    this.after(10, () => {
+    this.timers.after(10, () => {
       if (gen !== this.generation) return;
       this.send(Buffer.from('\r\nPOWERED DOWN\r\n', 'latin1'));
       this.shutdown();
@@ -348,8 +321,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   }
 
   sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => this.after(ms, resolve));
+    return this.timers.sleep(ms);
   }
 
   // ---------------------------------------------------------------- power
@@ -359,14 +331,14 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.power = 'booting';
     this.accepting = true;
     const gen = this.generation;
-    this.after(this.bootTiming.bootMs, () => {
+    this.timers.after(this.bootTiming.bootMs, () => {
       if (gen !== this.generation || this.disposed) return;
       this.power = 'on';
       this.bootedAt = Date.now();
       if (this.bootTiming.garbage.length > 0) this.send(Buffer.from(this.bootTiming.garbage));
       this.send(Buffer.from('\r\nRDY\r\n', 'latin1'));
       this.trace('module', 'line', 'RDY', 3);
-      this.bootUrcs.forEach((u, i) => this.after((i + 1) * this.bootTiming.urcGapMs, () => this.bootUrc(u, gen)));
+      this.bootUrcs.forEach((u, i) => this.timers.after((i + 1) * this.bootTiming.urcGapMs, () => this.bootUrc(u, gen)));
       this.kick();
     });
   }
@@ -401,12 +373,12 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     const pdpWasActive = [...this.state.pdp.entries()].find(([, c]) => c.active)?.[0];
     const silence = () => {
       this.shutdown();
-      this.after(this.bootTiming.rebootSilenceMs, () => this.powerOn());
+      this.timers.after(this.bootTiming.rebootSilenceMs, () => this.powerOn());
     };
     if (!announced) return silence();
     this.stopTakingInput();
     const gen = this.generation;
-    this.after(10, () => {
+    this.timers.after(10, () => {
       if (gen !== this.generation) return;
       let text = '\r\nPOWERED DOWN\r\n';
       if (pdpWasActive !== undefined) text += `\r\n+QIURC: "pdpdeact",${pdpWasActive}\r\n`;
@@ -425,7 +397,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private shutdown(): void {
     this.generation++;
     for (const c of this.state.conns) c?.destroy();
-    this.state = VirtualModule.freshState(this.profile.urcPortDefault ?? this.atPort);
+    this.state = freshModuleState(this.profile.urcPortDefault ?? this.atPort);
     this.faults.onReboot();
     this.collector?.abandon();
     this.collector = undefined;
@@ -433,7 +405,6 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.held = [];
     this.busy = false;
     this.power = 'off';
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
 
@@ -457,14 +428,6 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private trace(from: ModuleTraceEvent['from'], kind: ModuleTraceEvent['kind'], text: string | undefined, length: number): void {
     if (this.listenerCount('trace') === 0) return;
     this.emit('trace', { at: performance.now(), from, kind, ...(text === undefined ? {} : { text }), length });
-  }
-
-  private after(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
   }
 
   private send(bytes: Buffer): void {

@@ -2,9 +2,12 @@
  * `ussl-bridge/emulator`: the virtual Quectel module, its serialport binding and its models.
  */
 export { VirtualModule } from './VirtualModule.js';
-export type { ModuleTraceEvent, VirtualModuleOptions, VirtualModuleEvents } from './VirtualModule.js';
+export type { VirtualModuleOptions } from './VirtualModule.js';
+export type { ModuleTraceEvent, VirtualModuleEvents } from './moduleEvents.js';
 export { createEmulatorBinding, EmulatorPort } from './EmulatorBinding.js';
 export { FaultState } from './faults.js';
+export { LATENCY_PROFILE_NAMES, LATENCY_PROFILES, NO_LATENCY } from './latencyProfiles.js';
+export type { LatencyProfileName } from './latencyProfiles.js';
 export type { CommandMatch } from './faults.js';
 export { MODEL_NAMES, MODELS } from './models.js';
 export type { ModelName, ModelProfile, OpenFailure, SslProfile } from './models.js';

@@ -153,7 +153,8 @@ function collect(subscribe: (listener: (chunk: Uint8Array) => void) => void) {
     until(bytes: number, timeoutMs: number): Promise<void> {
       wanted = bytes;
       const reached = total >= bytes ? Promise.resolve() : new Promise<void>((resolve) => (waiter = resolve));
-      return within(reached, timeoutMs, `${bytes} bytes (got ${total} so far)`).then(() => {
+      // The count is read when the wait times out, not now (it once said "got 0" for every stall).
+      return within(reached, timeoutMs, () => `${bytes} bytes (got ${total} so far)`).then(() => {
         if (total > bytes) throw new Error(`received ${total} bytes, more than the ${bytes} sent`);
       });
     },
@@ -182,11 +183,13 @@ function settle(ms = 50): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Resolves like `promise`, or rejects naming `what` after `timeoutMs`. */
-export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+/** Resolves like `promise`, or rejects naming `what` (a text, or a function asked at the timeout) after `timeoutMs`. */
+export function within<T>(promise: Promise<T>, timeoutMs: number, what: string | (() => string)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+    timer = setTimeout(() => {
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`));
+    }, timeoutMs);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,9 +1,11 @@
 // The transport contract over each real transport: SerialPortTransport on a socat pty pair (native binding on
 // both ends) and TcpTransport against a node:net server on loopback.
 import { createServer, type Server, type Socket } from 'node:net';
+import { SerialPortStream } from '@serialport/stream';
 import { SerialPort } from 'serialport';
 import { expect } from 'vitest';
 import { openTransport } from '../../src/transport/openTransport.js';
+import { guardUnixPoller } from '../../src/transport/guardUnixPoller.js';
 import { SerialPortTransport } from '../../src/transport/SerialPortTransport.js';
 import { TcpTransport } from '../../src/transport/TcpTransport.js';
 import { startSocatPair } from '../helpers/socatPair.js';
@@ -13,8 +15,11 @@ describeTransportContract('SerialPortTransport on a socat pty pair', async () =>
   const socat = await startSocatPair();
   const transport = await openTransport(socat.pathA);
   expect(transport).toBeInstanceOf(SerialPortTransport);
-  // The peer is serialport itself, not our transport, so the suite checks ours against an independent end.
-  const peerPort = new SerialPort({ path: socat.pathB, baudRate: 115_200, autoOpen: false });
+  // The peer is serialport itself, not our transport, so the suite checks ours against an independent end. It gets
+  // the same poller guard as ours, because bindings-cpp polls only the latest event it was asked for: unguarded, the
+  // peer's parked write went unpolled once its next read parked, and "1 MiB each way" waited 10 s for bytes the
+  // peer never sent (flaky under CPU load, when the pty buffers fill; see src/transport/guardUnixPoller.ts).
+  const peerPort = new SerialPortStream({ binding: guardUnixPoller(SerialPort.binding), path: socat.pathB, baudRate: 115_200, autoOpen: false });
   await new Promise<void>((resolve, reject) => peerPort.open((error) => (error ? reject(error) : resolve())));
   peerPort.on('error', () => {
     // A write the suite cut short by closing; the test's own assertions judge the outcome.

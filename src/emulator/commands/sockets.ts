@@ -107,12 +107,16 @@ export function sendHandler(family: SocketFamily, name: string, onZeroLength?: C
     if (len === 0) return onZeroLength ? onZeroLength(cmd, io, core) : io.qiError(552);
     const conn = ownConn(family, core, id);
     if (!conn || conn.state !== 2) return io.qiError(567);
+    await core.sleep(core.latency.promptMs);
+    if (conn.state !== 2) return io.qiError(567);
     io.prompt();
     const got = await core.readPayload(len === undefined ? { kind: 'send', ctrlZ: true } : { kind: 'send', length: len });
     if (got.end === 'escape') return io.ok();
     if (conn.state !== 2) return io.qiError(567);
     if (core.faults.takeSendFail()) return io.result('SEND FAIL');
     if (got.data.length > 0 && !conn.write(got.data)) return io.qiError(558);
+    // The bytes are in the socket already; the delay is the module's, before it says so.
+    await core.sleep(core.latency.sendOkMs);
     io.result('SEND OK');
   };
 }
