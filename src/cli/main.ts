@@ -7,9 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MODEL_NAMES } from '../emulator/index.js';
+import { registerCiphers } from './ciphers.js';
 import { registerDemo } from './demo.js';
 import { registerEmulate } from './emulate.js';
 import { describeError, EXIT, EXIT_CODES_HELP, exitCodeFor } from './exitCodes.js';
+import { registerFiles } from './files.js';
+import { registerInfo } from './info.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -76,6 +79,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 registerDemo(program);
+registerInfo(program);
+registerCiphers(program);
+registerFiles(program);
 registerEmulate(program);
 
 try {
