@@ -12,6 +12,7 @@ import { registerDemo } from './demo.js';
 import { registerEmulate } from './emulate.js';
 import { describeError, EXIT, EXIT_CODES_HELP, exitCodeFor } from './exitCodes.js';
 import { registerFiles } from './files.js';
+import { registerGet } from './get.js';
 import { registerInfo } from './info.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -82,6 +83,7 @@ registerDemo(program);
 registerInfo(program);
 registerCiphers(program);
 registerFiles(program);
+registerGet(program);
 registerEmulate(program);
 
 try {
