@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MODEL_NAMES } from '../emulator/index.js';
+import { registerAt } from './at.js';
 import { registerCiphers } from './ciphers.js';
 import { registerDemo } from './demo.js';
 import { registerEmulate } from './emulate.js';
@@ -84,6 +85,7 @@ registerInfo(program);
 registerCiphers(program);
 registerFiles(program);
 registerGet(program);
+registerAt(program);
 registerEmulate(program);
 
 try {
