@@ -206,6 +206,7 @@ function appendHistory(line: string): void {
   }
 }
 
+/** Adds `at` to the program. */
 export function registerAt(program: Command): void {
   program.command('at')
     .description('an interactive AT terminal: history, URCs shown as they arrive, the engine\'s checks (no bring-up)')

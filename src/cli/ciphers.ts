@@ -53,6 +53,7 @@ export function cipherRows(listed: readonly number[]): CipherRow[] {
     });
 }
 
+/** Adds `ciphers` to the program. */
 export function registerCiphers(program: Command): void {
   program.command('ciphers')
     .description('the cipher suite table, marked with what the module lists and what the local OpenSSL offers')

@@ -165,6 +165,7 @@ async function runDemo(g: GlobalOptions, o: DemoOptions): Promise<void> {
   if (failure !== undefined) throw failure;
 }
 
+/** Adds `demo` to the program. */
 export function registerDemo(program: Command): void {
   program.command('demo')
     .description('the seed\'s two ussl examples, step by step with times and AT commands (what npm start runs)')

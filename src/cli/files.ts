@@ -77,6 +77,7 @@ async function remove(p: Probe, names: readonly string[], json: boolean): Promis
   }
 }
 
+/** Adds `files ls|put|get|rm` to the program. */
 export function registerFiles(program: Command): void {
   const files = program.command('files')
     .description('list, upload, download and delete files in the module\'s file system (UFS), checksum verified')

@@ -148,6 +148,7 @@ async function runGet(text: string, o: GetOptions & GlobalOptions): Promise<void
   });
 }
 
+/** Adds `get URL` to the program. */
 export function registerGet(program: Command): void {
   program.command('get')
     .description('an HTTPS GET through the module, like curl; the body goes to stdout or -o FILE')

@@ -120,6 +120,7 @@ function print(r: ModuleReport): void {
   }
 }
 
+/** Adds `info` to the program. */
 export function registerInfo(program: Command): void {
   program.command('info')
     .description('identity, firmware, SIM, registration, PDP, SSL capability, cipher suites and files of the module')
