@@ -1,9 +1,12 @@
 /**
- * A terminal for tests of interactive commands: a tmux session on its own server socket (so a developer's tmux is
- * never touched), driven with `send-keys` and read with `capture-pane`. Waits poll the pane for what is expected;
- * there are no fixed sleeps.
+ * A terminal for tests of interactive commands: a tmux session on its own server socket in the temporary folder (a
+ * developer's tmux is never touched, and nothing is left behind), driven with `send-keys` and read with
+ * `capture-pane`. Waits poll the pane for what is expected; there are no fixed sleeps.
  */
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface TmuxSession {
   /** Types keys: text as given, or tmux key names (`Enter`, `Up`, `C-d`, `C-c`). */
@@ -23,10 +26,10 @@ export interface TmuxSession {
  * shows `[exited <status>]`.
  */
 export function startTmux(command: string, options: { readonly width?: number; readonly height?: number; readonly env?: Readonly<Record<string, string | undefined>> } = {}): TmuxSession {
-  const socket = `ussl-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const socket = join(tmpdir(), `ussl-tmux-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env });
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env });
   // The pane outlives the command, which ends with a line giving its exit status: `[exited 0]`.
   const shell = `${command}; echo "[exited $?]"; exec sleep 3600`;
   tmux('new-session', '-d', '-s', 't', '-x', String(options.width ?? 160), '-y', String(options.height ?? 50), shell);
@@ -50,6 +53,7 @@ export function startTmux(command: string, options: { readonly width?: number; r
       } catch {
         // already gone
       }
+      rmSync(socket, { force: true });
     },
   };
 }
