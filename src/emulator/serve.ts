@@ -11,7 +11,9 @@ import { existsSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SerialPortStream } from '@serialport/stream';
 import { SerialPort } from 'serialport';
+import { guardUnixPoller } from '../bindings/guardUnixPoller.js';
 import { QuectelError } from '../errors.js';
 import type { VirtualModule } from './VirtualModule.js';
 
@@ -156,7 +158,9 @@ export async function servePty(module: VirtualModule, link: string): Promise<Mod
     cleanup();
     throw e;
   }
-  const port = new SerialPort({ path: inner, baudRate: 115_200 });
+  // Reads and writes go both ways at once here: the guard keeps a parked write polled while a read waits
+  // (bindings/guardUnixPoller.ts), or the module's output can stall under load.
+  const port = new SerialPortStream({ binding: guardUnixPoller(SerialPort.binding), path: inner, baudRate: 115_200 });
   await new Promise<void>((resolve, reject) => port.once('open', resolve).once('error', reject));
   const unwire = wire(module, (b) => port.write(b), port);
   port.on('error', () => {});

@@ -5,8 +5,8 @@
 import { SerialPortStream } from '@serialport/stream';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { QuectelError } from '../errors.js';
-import { guardUnixHangup } from './guardUnixHangup.js';
-import { guardUnixPoller } from './guardUnixPoller.js';
+import { guardUnixHangup } from '../bindings/guardUnixHangup.js';
+import { guardUnixPoller } from '../bindings/guardUnixPoller.js';
 import { assertBaudRate } from './parseTransportUrl.js';
 import { closedError, LinkTransport } from './LinkTransport.js';
 import type { Transport } from './Transport.js';
@@ -79,7 +79,7 @@ export class SerialPortTransport extends LinkTransport implements Transport {
     const url = options.url ?? path;
     const baudRate = assertBaudRate(options.baudRate ?? DEFAULT_BAUD_RATE);
     // Both guards touch native unix ports only: one ends the spin on a hung-up tty, the other keeps a parked read
-    // and a parked write both polled (bindings-cpp polls only the latest; see guardUnixPoller.ts).
+    // and a parked write both polled (bindings-cpp polls only the latest; see src/bindings/guardUnixPoller.ts).
     const binding = guardUnixPoller(guardUnixHangup(options.binding ?? (await nativeBinding())));
     let stream: SerialPortStream;
     try {

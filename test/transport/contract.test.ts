@@ -5,7 +5,7 @@ import { SerialPortStream } from '@serialport/stream';
 import { SerialPort } from 'serialport';
 import { expect } from 'vitest';
 import { openTransport } from '../../src/transport/openTransport.js';
-import { guardUnixPoller } from '../../src/transport/guardUnixPoller.js';
+import { guardUnixPoller } from '../../src/bindings/guardUnixPoller.js';
 import { SerialPortTransport } from '../../src/transport/SerialPortTransport.js';
 import { TcpTransport } from '../../src/transport/TcpTransport.js';
 import { startSocatPair } from '../helpers/socatPair.js';
@@ -18,7 +18,7 @@ describeTransportContract('SerialPortTransport on a socat pty pair', async () =>
   // The peer is serialport itself, not our transport, so the suite checks ours against an independent end. It gets
   // the same poller guard as ours, because bindings-cpp polls only the latest event it was asked for: unguarded, the
   // peer's parked write went unpolled once its next read parked, and "1 MiB each way" waited 10 s for bytes the
-  // peer never sent (flaky under CPU load, when the pty buffers fill; see src/transport/guardUnixPoller.ts).
+  // peer never sent (flaky under CPU load, when the pty buffers fill; see src/bindings/guardUnixPoller.ts).
   const peerPort = new SerialPortStream({ binding: guardUnixPoller(SerialPort.binding), path: socat.pathB, baudRate: 115_200, autoOpen: false });
   await new Promise<void>((resolve, reject) => peerPort.open((error) => (error ? reject(error) : resolve())));
   peerPort.on('error', () => {
@@ -33,7 +33,7 @@ describeTransportContract('SerialPortTransport on a socat pty pair', async () =>
     // serialport's chunks are views of its read pool: copy before keeping them.
     onData: (listener) => peerPort.on('data', (chunk: Buffer) => listener(Uint8Array.prototype.slice.call(chunk))),
     // The peer end closes before socat dies: killing socat under an open native port whose read is not parked in
-    // the poller makes bindings-cpp spin (see src/transport/guardUnixHangup.ts); our transport is guarded, the peer is not.
+    // the poller makes bindings-cpp spin (see src/bindings/guardUnixHangup.ts); our transport is guarded, the peer is not.
     vanish: async () => {
       await closePeer();
       await socat.close();
