@@ -58,27 +58,7 @@ export class TcpTransport extends LinkTransport implements Transport {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new QuectelError('TRANSPORT_BAD_OPTION', `TCP port must be 1-65535, got ${String(port)}`, { url, option: 'port', value: port });
     }
-    const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    // Nagle off: AT lines are small and latency-bound.
-    const socket = connect({ host, port, noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        const context = { url, host, port, timeoutMs };
-        reject(new QuectelError('TRANSPORT_OPEN_FAILED', `no TCP connection to ${host}:${port} within ${timeoutMs} ms`, context));
-      }, timeoutMs);
-      const onError = (error: Error): void => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(mapConnectError(error, url, host, port));
-      };
-      socket.once('error', onError);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.off('error', onError);
-        resolve();
-      });
-    });
+    const socket = await connectTcp(host, port, options.connectTimeoutMs, url);
     return new TcpTransport(socket, url);
   }
 
@@ -111,7 +91,35 @@ export class TcpTransport extends LinkTransport implements Transport {
 
 }
 
-function isDisconnectError(error: Error): boolean {
+/**
+ * A TCP connection to `host:port` with Nagle off (AT lines are small and latency-bound).
+ * @throws QuectelError `TRANSPORT_NOT_FOUND` (refused, or the name does not resolve), `TRANSPORT_OPEN_FAILED`.
+ */
+export async function connectTcp(host: string, port: number, connectTimeoutMs: number | undefined, url: string): Promise<Socket> {
+  const timeoutMs = connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const socket = connect({ host, port, noDelay: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new QuectelError('TRANSPORT_OPEN_FAILED', `no TCP connection to ${host}:${port} within ${timeoutMs} ms`, { url, host, port, timeoutMs }));
+    }, timeoutMs);
+    const onError = (error: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(mapConnectError(error, url, host, port));
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+  return socket;
+}
+
+/** Whether a socket error means the peer or the network dropped the link. */
+export function isDisconnectError(error: Error): boolean {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   return DISCONNECT_CODES.has(code) || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
 }

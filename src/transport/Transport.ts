@@ -2,7 +2,8 @@
  * A byte link to one module: the only thing the AT engine knows of hardware.
  *
  *   serial device ──┐
- *   socket://h:p ───┼──▶ Transport ──'data'(Uint8Array)──▶ AT engine
+ *   socket://h:p ───┤
+ *   rfc2217://h:p ──┼──▶ Transport ──'data'(Uint8Array)──▶ AT engine
  *   emulator:MODEL ─┘            ◀──write(Uint8Array)────
  *
  * Contract, the same for every implementation (test/transport/contract.test.ts runs it over all of them):
@@ -31,6 +32,12 @@ export interface TransportEvents {
   close: [event: TransportCloseEvent];
 }
 
+/** Modem-control lines a host drives: DTR (many modules wake or hang up on it) and RTS. `undefined` leaves one as is. */
+export interface SerialSignals {
+  readonly dtr?: boolean;
+  readonly rts?: boolean;
+}
+
 /** A single-use byte link to one module; see the contract at the top of this file. */
 export interface Transport extends EventEmitter<TransportEvents> {
   /** The URL the transport was opened from, for messages and logs. */
@@ -41,8 +48,10 @@ export interface Transport extends EventEmitter<TransportEvents> {
   write(data: Uint8Array): Promise<void>;
   /** Closes the link; resolves once `'close'` was emitted. Closing twice is harmless. */
   close(): Promise<void>;
-  /** Changes the line speed where the link has one (serial ports); a no-op elsewhere. */
+  /** Changes the line speed where the link has one (a serial port, local or over RFC 2217). */
   setBaudRate?(baudRate: number): Promise<void>;
+  /** Raises or drops DTR and RTS where the link has them (a serial port, local or over RFC 2217). */
+  setSignals?(signals: SerialSignals): Promise<void>;
 }
 
 /** Opens a fresh transport each call; the AT engine holds a factory so a reconnect can open the link again. */

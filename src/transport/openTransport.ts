@@ -6,6 +6,7 @@ import type { BindingInterface } from '@serialport/bindings-interface' with { 'r
 import { QuectelError } from '../errors.js';
 import { parseTransportUrl, type ParsedSchemeUrl } from './parseTransportUrl.js';
 import { SerialPortTransport } from './SerialPortTransport.js';
+import { Rfc2217Transport } from './Rfc2217Transport.js';
 import { TcpTransport } from './TcpTransport.js';
 import type { Transport } from './Transport.js';
 
@@ -25,7 +26,7 @@ export interface OpenTransportOptions {
 export type TransportSchemeOpener = (parsed: ParsedSchemeUrl, options: OpenTransportOptions) => Promise<Transport>;
 
 /** Schemes {@link openTransport} handles itself; they cannot be registered. */
-const BUILT_IN_SCHEMES: readonly string[] = ['socket'];
+const BUILT_IN_SCHEMES: readonly string[] = ['socket', 'rfc2217'];
 const SCHEME_NAME_RE = /^[a-z][a-z0-9+.-]+$/;
 const openers = new Map<string, TransportSchemeOpener>();
 
@@ -60,7 +61,8 @@ export function knownTransportSchemes(): string[] {
 }
 
 /**
- * Opens the transport a URL names: `/dev/ttyUSB2?baud=921600`, `COM5`, `socket://host:port`, `emulator:BG96`.
+ * Opens the transport a URL names: `/dev/ttyUSB2?baud=921600`, `COM5`, `socket://host:port`,
+ * `rfc2217://host:port?baud=115200`, `emulator:BG96`.
  * @throws QuectelError `TRANSPORT_BAD_URL` / `TRANSPORT_BAD_OPTION` for a malformed URL or option,
  *   `TRANSPORT_UNKNOWN_SCHEME` for a scheme nobody registered, and whatever the opener throws
  *   (`TRANSPORT_NOT_FOUND`, `TRANSPORT_BUSY`, `TRANSPORT_OPEN_FAILED`…).
@@ -79,6 +81,11 @@ export async function openTransport(url: string, options: OpenTransportOptions =
     case 'tcp':
       // A raw TCP link has no line speed; baudRate and rtscts have nothing to act on here.
       return TcpTransport.open({ host: parsed.host, port: parsed.port, url, connectTimeoutMs: options.connectTimeoutMs });
+    case 'rfc2217':
+      return Rfc2217Transport.open({
+        host: parsed.host, port: parsed.port, url, connectTimeoutMs: options.connectTimeoutMs,
+        baudRate: options.baudRate ?? parsed.options.baudRate, rtscts: options.rtscts ?? parsed.options.rtscts,
+      });
     case 'scheme': {
       const opener = openers.get(parsed.scheme);
       if (opener === undefined) {

@@ -3,6 +3,7 @@
  *
  *   /dev/ttyUSB2?baud=921600&rtscts=1   a serial device (also COM5, \\.\COM12, ./link)
  *   socket://host:port                   raw TCP to a serial server such as ser2net
+ *   rfc2217://host:port?baud=115200      a serial server's telnet mode (RFC 2217): line settings on the far port
  *   emulator:BG96?baud=115200            a scheme registered at run time
  *
  * Parsing is pure: whether a scheme is registered is decided when the transport is opened.
@@ -35,6 +36,17 @@ export interface ParsedTcpUrl {
   readonly port: number;
 }
 
+/** A serial port on a server speaking RFC 2217 (ser2net's `telnet(rfc2217)`): `rfc2217://host:port?baud=…`. */
+export interface ParsedRfc2217Url {
+  readonly kind: 'rfc2217';
+  readonly url: string;
+  /** Host name or address; IPv6 without its brackets. */
+  readonly host: string;
+  readonly port: number;
+  /** Line settings for the far port. */
+  readonly options: SerialUrlOptions;
+}
+
 /** `SCHEME:rest?query` for a scheme that some opener registered at run time. */
 export interface ParsedSchemeUrl {
   readonly kind: 'scheme';
@@ -48,7 +60,7 @@ export interface ParsedSchemeUrl {
 }
 
 /** What {@link parseTransportUrl} makes of a URL; switch on `kind`. */
-export type ParsedTransportUrl = ParsedSerialUrl | ParsedTcpUrl | ParsedSchemeUrl;
+export type ParsedTransportUrl = ParsedSerialUrl | ParsedTcpUrl | ParsedRfc2217Url | ParsedSchemeUrl;
 
 /** Highest line speed accepted; Quectel modules top out at 3–4 Mbit/s on their main UART. */
 export const MAX_BAUD_RATE = 4_000_000;
@@ -93,7 +105,11 @@ export function parseTransportUrl(url: string): ParsedTransportUrl {
   const scheme = schemeMatch[1].toLowerCase();
   const afterColon = schemeMatch[2];
   if (scheme === 'socket') {
-    return parseSocket(url, afterColon, query);
+    for (const [name] of parseQuery(url, query ?? '')) throw unknownOption(url, name, []);
+    return { kind: 'tcp', url, ...parseAuthority(url, afterColon, 'socket') };
+  }
+  if (scheme === 'rfc2217') {
+    return { kind: 'rfc2217', url, ...parseAuthority(url, afterColon, 'rfc2217'), options: lineOptions(url, query) };
   }
   // `emulator://BG96` and `emulator:BG96` name the same thing.
   const rest = afterColon.startsWith('//') ? afterColon.slice(2) : afterColon;
@@ -110,6 +126,11 @@ function parseSerial(url: string, path: string, query: string | undefined): Pars
     throw new QuectelError('TRANSPORT_BAD_URL', `transport URL "${url}" has no device path`, { url });
   }
   const devicePath = WINDOWS_COM_RE.test(path) ? path.replace(/:$/, '') : path;
+  return { kind: 'serial', url, path: devicePath, options: lineOptions(url, query) };
+}
+
+/** `?baud=…&rtscts=…`, the line settings of a device or an RFC 2217 port. */
+function lineOptions(url: string, query: string | undefined): SerialUrlOptions {
   const options: { baudRate?: number; rtscts?: boolean } = {};
   for (const [name, value] of parseQuery(url, query ?? '')) {
     switch (name) {
@@ -123,15 +144,13 @@ function parseSerial(url: string, path: string, query: string | undefined): Pars
         throw unknownOption(url, name, ['baud', 'rtscts']);
     }
   }
-  return { kind: 'serial', url, path: devicePath, options };
+  return options;
 }
 
-function parseSocket(url: string, afterColon: string, query: string | undefined): ParsedTcpUrl {
+/** `//host:port` after `socket:` or `rfc2217:`. */
+function parseAuthority(url: string, afterColon: string, scheme: string): { host: string; port: number } {
   if (!afterColon.startsWith('//')) {
-    throw badUrl(url, 'write socket://host:port');
-  }
-  for (const [name] of parseQuery(url, query ?? '')) {
-    throw unknownOption(url, name, []);
+    throw badUrl(url, `write ${scheme}://host:port`);
   }
   const authority = afterColon.slice(2).replace(/\/$/, '');
   let host: string;
@@ -161,7 +180,7 @@ function parseSocket(url: string, afterColon: string, query: string | undefined)
   if (!(port >= 1 && port <= 65535)) {
     throw badUrl(url, `port must be 1-65535, got "${portText}"`);
   }
-  return { kind: 'tcp', url, host, port };
+  return { host, port };
 }
 
 function parseQuery(url: string, query: string): Map<string, string> {

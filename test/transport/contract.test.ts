@@ -1,5 +1,6 @@
 // The transport contract over each real transport: SerialPortTransport on a socat pty pair (native binding on
-// both ends) and TcpTransport against a node:net server on loopback.
+// both ends), TcpTransport against a node:net server on loopback, and Rfc2217Transport through ser2net's telnet
+// (RFC 2217) accepter to a pty pair.
 import { createServer, type Server, type Socket } from 'node:net';
 import { SerialPortStream } from '@serialport/stream';
 import { SerialPort } from 'serialport';
@@ -7,7 +8,9 @@ import { expect } from 'vitest';
 import { openTransport } from '../../src/transport/openTransport.js';
 import { guardUnixPoller } from '../../src/bindings/guardUnixPoller.js';
 import { SerialPortTransport } from '../../src/transport/SerialPortTransport.js';
+import { Rfc2217Transport } from '../../src/transport/Rfc2217Transport.js';
 import { TcpTransport } from '../../src/transport/TcpTransport.js';
+import { startSer2net } from '../helpers/ser2net.js';
 import { startSocatPair } from '../helpers/socatPair.js';
 import { describeTransportContract, type TransportPeer } from '../helpers/transportContract.js';
 
@@ -81,6 +84,35 @@ describeTransportContract('TcpTransport against a node:net server', async () => 
     dispose: async () => {
       socket.destroy();
       if (server.listening) await closeServer();
+    },
+  };
+});
+
+describeTransportContract('Rfc2217Transport through ser2net to a socat pty pair', async () => {
+  const socat = await startSocatPair();
+  const server = await startSer2net([{ device: socat.pathA, mode: 'rfc2217' }]);
+  const transport = await openTransport(`${server.urls[0]!}?baud=115200`);
+  expect(transport).toBeInstanceOf(Rfc2217Transport);
+  const peerPort = new SerialPortStream({ binding: guardUnixPoller(SerialPort.binding), path: socat.pathB, baudRate: 115_200, autoOpen: false });
+  await new Promise<void>((resolve, reject) => peerPort.open((error) => (error ? reject(error) : resolve())));
+  peerPort.on('error', () => {});
+  const closePeer = async (): Promise<void> => {
+    if (!peerPort.isOpen) return;
+    await new Promise<void>((resolve) => peerPort.close(() => resolve()));
+  };
+  const peer: TransportPeer = {
+    write: (data) => new Promise((resolve, reject) => peerPort.write(Buffer.from(data), (e) => (e ? reject(e) : resolve()))),
+    onData: (listener) => peerPort.on('data', (chunk: Buffer) => listener(Uint8Array.prototype.slice.call(chunk))),
+    // The serial server going away is what a pulled network cable looks like from here.
+    vanish: () => server.close(),
+  };
+  return {
+    transport,
+    peer,
+    dispose: async () => {
+      await server.close();
+      await closePeer();
+      await socat.close();
     },
   };
 });
