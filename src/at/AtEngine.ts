@@ -147,7 +147,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       { modeAfter: (line) => this.modeAfter(line), frame: (f) => this.onFrame(f), confirmEcho: (line) => this.answersAfterEcho(line) },
       { maxLineLength: options.maxLineLength, maxDownloadLength: options.maxDownloadLength },
     );
-    transport.on('data', (chunk) => this.framer.push(chunk));
+    transport.on('data', (chunk) => this.receive(chunk));
     transport.once('close', (event) => this.shutDown(event));
   }
 
@@ -167,17 +167,50 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     if (this.closed) return Promise.reject(new QuectelError('TRANSPORT_CLOSED', `${this.transport.url} is closed`));
     if (cmd.signal?.aborted) return Promise.reject(this.error('AT_ABORTED', p, 'aborted before it was sent'));
     return new Promise<AtReply>((resolve, reject) => {
-      const onAbort = () => this.abort(job);
-      const settle = () => cmd.signal?.removeEventListener('abort', onAbort);
+      const signal = cmd.signal;
+      const settle = () => {
+        if (signal) this.unwatchAbort(signal, job);
+      };
       const job: Job = {
         p,
         resolve: (r) => { settle(); resolve(r); },
         reject: (e) => { settle(); reject(e); },
       };
       this.queue.push(job);
-      cmd.signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) this.watchAbort(signal, job);
       this.pump();
     });
+  }
+
+  /**
+   * One `abort` listener per signal, however many commands share it (a session's signal on thousands of queued
+   * commands would otherwise pass the listener limit and warn of a leak).
+   */
+  private readonly aborts = new Map<AbortSignal, { readonly jobs: Set<Job>; readonly listener: () => void }>();
+
+  private watchAbort(signal: AbortSignal, job: Job): void {
+    let entry = this.aborts.get(signal);
+    if (!entry) {
+      const jobs = new Set<Job>();
+      const listener = () => {
+        this.aborts.delete(signal);
+        for (const j of [...jobs]) this.abort(j);
+      };
+      entry = { jobs, listener };
+      this.aborts.set(signal, entry);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    entry.jobs.add(job);
+  }
+
+  private unwatchAbort(signal: AbortSignal, job: Job): void {
+    const entry = this.aborts.get(signal);
+    if (!entry) return;
+    entry.jobs.delete(job);
+    if (entry.jobs.size === 0) {
+      signal.removeEventListener('abort', entry.listener);
+      this.aborts.delete(signal);
+    }
   }
 
   /** Calls `handler` for every URC whose line starts with `prefix`. Handlers signal; they must not send commands. */
@@ -568,7 +601,44 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     return false;
   }
 
+  /**
+   * Input goes to the framer; bytes it takes as counted data or a download are also watched for `\r\nRDY\r\n`. A
+   * module that restarts in the middle of a read block or a download prints its boot banner where the host
+   * expects data, so the banner is swallowed and no restart is seen. When the banner shows up there and then the
+   * line falls silent for the reset grace with the command still unanswered, that is a restart: reported, and
+   * the command fails as one. File content that holds the same text is followed by more bytes, not by silence.
+   */
+  private receive(chunk: Uint8Array): void {
+    const before = this.framer.swallowing;
+    this.framer.push(chunk);
+    const active = this.active;
+    // Also while a match begun inside the data goes on: the block can end in the middle of the banner.
+    if ((before || this.framer.swallowing || this.restartBanner.partial) && active && this.restartBanner.scan(chunk)) {
+      this.suspect = { active, resets: this.resets };
+    }
+    const suspect = this.suspect;
+    if (!suspect) return;
+    clearTimeout(this.suspectTimer);
+    if (this.active !== suspect.active || this.resets !== suspect.resets) {
+      this.suspect = undefined;
+      return;
+    }
+    this.suspectTimer = setTimeout(() => {
+      this.suspect = undefined;
+      if (this.active !== suspect.active || this.resets !== suspect.resets) return;
+      this.framer.reset();
+      this.onReset('RDY');
+    }, this.options.resetGraceMs ?? 500);
+  }
+
+  private readonly restartBanner = new StreamMatcher(Buffer.from('\r\nRDY\r\n', 'latin1'));
+  private suspect: { readonly active: Active; readonly resets: number } | undefined;
+  private suspectTimer: NodeJS.Timeout | undefined;
+  /** Restarts seen so far. */
+  private resets = 0;
+
   private onReset(line: string): void {
+    this.resets++;
     // After a restart the module echoes again (ATE1 is the factory default, §1.1); the payload echo setting is lost.
     this.echo = line === 'RDY' ? 'on' : 'unknown';
     this.dataEcho = false;
@@ -591,6 +661,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
 
   private shutDown(event: TransportCloseEvent): void {
     this.closed = true;
+    clearTimeout(this.suspectTimer);
     const error = new QuectelError('TRANSPORT_CLOSED', `${this.transport.url} closed (${event.reason})`, { reason: event.reason }, { cause: event.error });
     if (this.active) {
       clearTimeout(this.active.timer);
@@ -636,4 +707,38 @@ function withDetail(error: QuectelError, line: string | undefined): QuectelError
   if (!m) return error;
   const context: QuectelErrorContext = { ...error.context, qiError: Number(m[1]), qiErrorText: m[2] };
   return new QuectelError('AT_ERROR', `${error.message}: ${m[1]} ${m[2]}`, context);
+}
+
+/** Finds a byte pattern in a stream read in chunks (KMP), remembering a partial match across chunks. */
+class StreamMatcher {
+  private matched = 0;
+  private readonly fail: number[];
+
+  constructor(private readonly pattern: Uint8Array) {
+    this.fail = [0];
+    for (let i = 1, k = 0; i < pattern.length; i++) {
+      while (k > 0 && pattern[i] !== pattern[k]) k = this.fail[k - 1]!;
+      if (pattern[i] === pattern[k]) k++;
+      this.fail.push(k);
+    }
+  }
+
+  /** Whether the bytes seen so far end with the start of the pattern. */
+  get partial(): boolean {
+    return this.matched > 0;
+  }
+
+  /** Whether the pattern ends somewhere in `chunk`, counting a match begun in earlier chunks. */
+  scan(chunk: Uint8Array): boolean {
+    let found = false;
+    for (const b of chunk) {
+      while (this.matched > 0 && b !== this.pattern[this.matched]) this.matched = this.fail[this.matched - 1]!;
+      if (b === this.pattern[this.matched]) this.matched++;
+      if (this.matched === this.pattern.length) {
+        found = true;
+        this.matched = this.fail[this.matched - 1]!;
+      }
+    }
+    return found;
+  }
 }

@@ -159,6 +159,11 @@ export class AtFramer {
     this.echo = { payload, matched: 0 };
   }
 
+  /** Whether bytes now go into counted data or a download rather than lines (where a restart's banner hides). */
+  get swallowing(): boolean {
+    return this.mode === 'data' || this.mode === 'download';
+  }
+
   /** Whether a line, payload, download or echo is incomplete. */
   get partial(): boolean {
     return this.mode !== 'line' || this.lineLength > 0 || this.skipping;

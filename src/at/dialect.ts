@@ -164,7 +164,9 @@ export function commandDefaults(line: string, hasPayload = false): Partial<AtCom
     }
     if (entry.download) out.download = true;
     if (entry.late) {
-      const id = entry.late.idArg === undefined ? undefined : args[entry.late.idArg]?.trim();
+      // The module reads the id as a number (`01` is 1) and answers it as one: `+QIOPEN: 1,0`.
+      const raw = entry.late.idArg === undefined ? undefined : args[entry.late.idArg]?.trim();
+      const id = raw !== undefined && /^\d+$/.test(raw) ? String(Number(raw)) : raw;
       out.lateResult = { prefix: id === undefined ? `${name}:` : `${name}: ${id},`, timeoutMs: entry.late.timeoutMs };
     }
   }

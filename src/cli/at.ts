@@ -16,6 +16,7 @@ import { AtClient } from '../at/AtClient.js';
 import type { AtReply } from '../at/AtCommand.js';
 import { commandDefaults, commandShape } from '../at/dialect.js';
 import { isQuectelError } from '../errors.js';
+import { redactCommandLine } from '../protocol/secrets.js';
 import { EXIT } from './exitCodes.js';
 import { printable } from './output.js';
 import { resolveTarget, type GlobalOptions } from './target.js';
@@ -198,9 +199,10 @@ async function runAt(g: GlobalOptions): Promise<number> {
   return closed !== undefined ? EXIT.MODULE : exit;
 }
 
+/** Saves a line to the history file with its secrets (a PIN, an APN password, a PSK) as `***`, as traces show them. */
 function appendHistory(line: string): void {
   try {
-    appendFileSync(historyPath(), `${line}\n`, { mode: 0o600 });
+    appendFileSync(historyPath(), `${redactCommandLine(line)}\n`, { mode: 0o600 });
   } catch {
     // A read-only home loses history, not the session.
   }

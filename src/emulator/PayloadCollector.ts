@@ -57,6 +57,11 @@ export class PayloadCollector {
     return stop + 1;
   }
 
+  /** Ends collection as its gap timer would, now: the host that was sending is gone and will send nothing more. */
+  expire(): void {
+    this.finish('timeout');
+  }
+
   /** Ends collection without a result that anyone will use (reset, power loss). */
   abandon(): void {
     this.done = true;

@@ -19,7 +19,8 @@ export class UfsStore {
     if (n.startsWith('UFS:')) n = n.slice(4);
     else if (n.startsWith('RAM:')) n = `RAM:${n.slice(4)}`;
     else if (/^[A-Za-z]+:/.test(n)) return undefined;
-    if (n.length === 0 || n.length > MAX_NAME || /[\r\n"*]/.test(n)) return undefined;
+    const bare = n.startsWith('RAM:') ? n.slice(4) : n;
+    if (bare.length === 0 || n.length > MAX_NAME || /[\r\n"*]/.test(n)) return undefined;
     return n;
   }
 

@@ -167,6 +167,15 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   }
 
   /**
+   * The host went away (a TCP client of `emulate --tcp` disconnected). A payload it was sending (after `> ` or
+   * `CONNECT`) ends now, as at its gap timeout, so the next host does not find the module swallowing its commands
+   * as data for up to that timeout (a real module behind a serial server would wait it out).
+   */
+  hostLeft(): void {
+    this.collector?.expire();
+  }
+
+  /**
    * Bytes from the host (the serial TX line); a host that writes is attached. Lost while the module is off, after a
    * reboot's `OK`, when the receive buffer is full, or while the port is unplugged; kept while it boots and run
    * right after `RDY`, as a BG96 answered an `AT` sent during its boot (T08: `\r\nRDY\r\nAT\r\r\nOK\r\n`).
@@ -375,7 +384,12 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
       this.shutdown();
       this.timers.after(this.bootTiming.rebootSilenceMs, () => this.powerOn());
     };
-    if (!announced) return silence();
+    if (!announced) {
+      // Power fails at once: what was still on its way out of the UART (the rest of a download, a data block, the
+      // OK after it) never leaves the module.
+      this.outPacer.clear();
+      return silence();
+    }
     this.stopTakingInput();
     const gen = this.generation;
     this.timers.after(10, () => {

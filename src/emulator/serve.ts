@@ -84,7 +84,10 @@ export function serveTcp(module: VirtualModule, port: number, options: ServeTcpO
     }, socket);
     socket.on('close', () => {
       unwire();
-      if (client === socket) client = undefined;
+      if (client === socket) {
+        client = undefined;
+        module.hostLeft();
+      }
     });
     module.attach();
   });

@@ -15,7 +15,7 @@ type SecretRule = (args: readonly string[]) => readonly number[];
 const at = (...positions: number[]): SecretRule => () => positions;
 /** The first argument names a sub-setting (`"psk"`); the rule depends on it. */
 const bySetting = (table: Readonly<Record<string, readonly number[]>>): SecretRule => (args) =>
-  table[(args[0] ?? '').replace(/"/g, '').toLowerCase()] ?? [];
+  table[(args[0] ?? '').replace(/"/g, '').trim().toLowerCase()] ?? [];
 
 const SECRET_ARGUMENTS: Readonly<Record<string, SecretRule>> = {
   '+QICSGP': at(4),

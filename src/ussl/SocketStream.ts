@@ -41,8 +41,12 @@ export class SocketStream extends Duplex {
       if (this.destroyed) return;
       // The application closed the modem: the stream ends like a socket destroyed by its owner, without an error.
       if (conn.closedByApplication) return void this.destroy();
-      if (conn.failure) this.destroy(toOSError(conn.failure, 'stream', conn.kind === 'ssl') as Error);
-      else this.pull();
+      if (conn.failure) return void this.destroy(toOSError(conn.failure, 'stream', conn.kind === 'ssl') as Error);
+      this.pull();
+      // The id is free and everything it received is in the stream. With nothing left to read, the end is
+      // delivered now, whether or not anyone reads (read(0) on an ended, empty stream emits 'end'), so the stream
+      // ends its writable side too and closes, as a socket does; with data left, once that is read.
+      if (this.readableLength === 0) this.read(0);
     });
     if (this.destroyed) return void conn.close('abort');
     this.emit('connect');
@@ -109,10 +113,15 @@ export class SocketStream extends Duplex {
     this._writev([{ chunk }], callback);
   }
 
+  /**
+   * `end()`: what is queued goes out. The module cannot half-close a connection (`AT+QSSLCLOSE` ends both ways), so
+   * the connection stays open for reading until the peer closes it (the usual answer to the end of a request) or
+   * the stream is destroyed: closing it here would throw away a response still on its way.
+   */
   override _final(callback: (error?: Error | null) => void): void {
     this.ready.then(async (conn) => {
       await conn.flush();
-      await conn.close('graceful');
+      if (this.readableEnded || conn.ended) await conn.close('graceful');
     }).then(() => callback(), (e: unknown) => callback(toOSError(e, 'end', this.conn?.kind === 'ssl') as Error));
   }
 

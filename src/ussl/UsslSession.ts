@@ -55,12 +55,15 @@ export class UsslSession {
   }
 
   private async ensureFilesNow(files: readonly Credential[], signal?: AbortSignal): Promise<string[]> {
-    if (!this.known) this.known = new Map((await this.modem.files.list(signal ? { signal } : {})).map((f) => [f.name, f.size]));
+    // A restart or reconnect while this runs forgets the listing (this.known); what this run learnt is kept in
+    // its own map, and only written back to a listing made since.
+    const known = this.known ?? new Map((await this.modem.files.list(signal ? { signal } : {})).map((f) => [f.name, f.size]));
+    this.known ??= known;
     const uploaded: string[] = [];
     for (const f of files) {
-      if (this.known.get(f.name) === f.data.length) continue;
+      if (known.get(f.name) === f.data.length) continue;
       await this.modem.files.upload(f.name, f.data, { sensitive: f.sensitive, ...(signal ? { signal } : {}) });
-      this.known.set(f.name, f.data.length);
+      known.set(f.name, f.data.length);
       uploaded.push(f.name);
     }
     return uploaded;

@@ -199,6 +199,23 @@ describe('PDP loss and restarts in the middle of send, recv and upload', () => {
   }, 30_000);
 });
 
+describe('the session forgets the file listing in the middle of an upload', () => {
+  test('a PDP loss while AT+QFUPL waits for its answer: the open fails as a socket error, and the next one works', async () => {
+    const { modem, module } = await rig({ hosts: hosts() }, { pdpRecovery: { initialDelayMs: 50 } });
+    module.faults.delayResponse(300, 'AT+QFUPL');
+    const s = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
+    const c = settle(s.connect(['myssl.test', 443]));
+    await new Promise<void>((resolve) => module.on('command', (line) => line.startsWith('AT+QFUPL') && resolve()));
+    module.faults.pdpDeactivate(1); // the listing the session keeps is forgotten while the upload is answered
+    const r = await within(c, 10_000);
+    expect(r === 'HUNG' ? 'HUNG' : r.ok ? 'connected' : isOSError(r.error) ? 'OSError' : String(r.error)).toMatch(/^(connected|OSError)$/);
+    await modem.whenReady(15_000);
+    const t = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
+    await t.connect(['myssl.test', 443]);
+    await t.close();
+  }, 30_000);
+});
+
 describe('a port lost while the module waits for a payload', () => {
   test('unplugged right after the module printed the send prompt: after replug the modem comes back', async () => {
     const { modem, module } = await rig({ hosts: hosts(), baud: 2_000_000 }, { reconnect: { initialDelayMs: 50 } });

@@ -98,6 +98,27 @@ describe('stream() backpressure', () => {
     stream.destroy();
   }, 20_000);
 
+  test('a stream nobody reads closes once its writes went out and the peer closed (the end is delivered unread)', async () => {
+    // The graceful twin of the test below (which a loaded machine turns into this one): every byte is taken, then
+    // the peer closes. No one reads the stream, so its 'end' must not wait for a reader.
+    const total = 256 * 1024;
+    const peer = await tcpServer((x) => {
+      let got = 0;
+      x.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got >= total) x.end();
+      });
+    });
+    const { modem } = await rig();
+    const s = modem.usocket.socket();
+    await s.connect(['127.0.0.1', peer.port]);
+    const stream = s.stream();
+    stream.on('error', () => {});
+    const closed = new Promise<void>((r) => stream.on('close', () => r()));
+    stream.end(Buffer.alloc(total, 0x42));
+    expect(await within(closed, 8000)).not.toBe('HUNG');
+  }, 20_000);
+
   test('a stream writer blocked on drain is released when the peer closes (no hang)', async () => {
     const peer = await tcpServer((s) => {
       s.pause();
@@ -134,3 +155,22 @@ describe('wrap_socket', () => {
   });
 });
 void cleanups;
+
+describe('stream() end', () => {
+  test('end() after a request does not lose the response that comes after it (the module cannot half-close)', async () => {
+    const response = randomBytes(200 * 1024);
+    const peer = await tcpServer((x) => {
+      x.once('data', () => setTimeout(() => x.end(response), 200)); // answers after the client's end()
+    });
+    const { modem } = await rig();
+    const s = modem.usocket.socket();
+    await s.connect(['127.0.0.1', peer.port]);
+    const stream = s.stream();
+    const parts: Buffer[] = [];
+    stream.on('data', (d: Buffer) => parts.push(d));
+    const ended = new Promise<void>((r) => stream.on('end', () => r()));
+    stream.end('GET\n');
+    expect(await within(ended, 10_000)).not.toBe('HUNG');
+    expect(Buffer.concat(parts).equals(response)).toBe(true);
+  }, 20_000);
+});

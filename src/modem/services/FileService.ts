@@ -96,6 +96,11 @@ export class FileService {
     const plain = fileName(name);
     const gap = options.gapTimeoutS ?? 10;
     if (!Number.isInteger(gap) || gap < 1 || gap > 65_535) throw new QuectelError('INVALID_ARGUMENT', `gapTimeoutS must be 1-65535, got ${gap}`);
+    // Checked before the delete below: the module refuses a 0-byte upload (+CME ERROR: 425), and by then the file
+    // of that name would be gone.
+    if (!(data instanceof Uint8Array) || data.length === 0) {
+      throw new QuectelError('INVALID_ARGUMENT', `${plain}: an empty file cannot be uploaded (the module takes 1 byte or more)`, { file: plain });
+    }
     await this.delete(plain, options);
     let lines: readonly string[];
     try {
