@@ -1,4 +1,4 @@
-// The seed's second example (two-way authentication): the same socket, wrapped with a client certificate and its
+// The seed's second example (two-way authentication): a new socket, wrapped with a client certificate and its
 // key as PEM strings. Here they come from the demo's in-process PKI; the server reports the subject it saw.
 import { startDemoServers } from 'ussl-bridge/emulator';
 import { attach, detach, usocket, ussl } from 'ussl-bridge/quecpython';

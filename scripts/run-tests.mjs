@@ -2,18 +2,18 @@
 // Runs every vitest suite and ends with the plain closing line CI reads: "N passed, N failed, N skipped".
 // Vitest's own summary is kept on screen; the counts come from its JSON report.
 // Some suites need socat (pty pairs), openssl (s_server peers), mosquitto (an MQTT broker for mqtt.js), tmux (a
-// terminal for the CLI's interactive tests) and ser2net (a serial server for the socket:// and rfc2217:// suite):
-// where they are missing and this runs as root on Debian, they are installed as .ci/run does; otherwise the run
-// stops at once with one line naming what to install.
+// terminal for the CLI's interactive tests), ser2net (a serial server for the socket:// and rfc2217:// suite) and
+// python3 (the README's Python driver): where they are missing and this runs as root on Debian, they are installed
+// as .ci/run does; otherwise the run stops at once with one line naming what to install.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 
-const TOOLS = ['socat', 'openssl', 'mosquitto', 'tmux', 'ser2net'];
+const TOOLS = ['socat', 'openssl', 'mosquitto', 'tmux', 'ser2net', 'python3'];
 // mosquitto and ser2net live in /usr/sbin, which a user's PATH may leave out.
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd}`], { stdio: 'ignore' }).status === 0;
 const missing = TOOLS.filter((c) => !has(c));
 if (missing.length > 0 && process.getuid?.() === 0 && has('apt-get')) {
-  console.log(`installing ${missing.join(' ')} (apt-get) for the pty, TLS, MQTT, terminal and serial-server suites`);
+  console.log(`installing ${missing.join(' ')} (apt-get) for the pty, TLS, MQTT, terminal, serial-server and Python example suites`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env });
