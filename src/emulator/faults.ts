@@ -3,6 +3,14 @@
  * (quectel-at.md §10 item 16, lessons.md §12). One-shot knobs apply to the next matching command and then clear.
  */
 
+/**
+ * What goes wrong with the next upload (`AT+QFUPL`): `corrupt`, a byte changed on the line (the stored file and its
+ * checksum differ from what was sent); `short`, bytes lost on the line (the module waits for the rest, times out
+ * with `+CME ERROR: 421` and keeps the part it got, T16); `full`, no room (`+CME ERROR: 403`); `exists`, a file of
+ * that name appeared after the host deleted it (`+CME ERROR: 407`).
+ */
+export type UploadFault = 'corrupt' | 'short' | 'full' | 'exists';
+
 /** Which command lines a one-shot fault applies to: all, those starting with a text, or a pattern. */
 export type CommandMatch = string | RegExp | undefined;
 
@@ -37,6 +45,7 @@ export class FaultState {
   private delays: Array<Armed<number>> = [];
   private sendFails = 0;
   private opensLeft: number | undefined;
+  private uploads: Array<Armed<UploadFault>> = [];
 
   constructor(private readonly actions: FaultActions) {}
 
@@ -73,6 +82,12 @@ export class FaultState {
   /** The next `count` sends answer `SEND FAIL` (the module's send buffer is full). */
   sendFail(count = 1): this {
     this.sendFails += count;
+    return this;
+  }
+
+  /** The next (matching) `AT+QFUPL` goes wrong as `fault` says (see {@link UploadFault}). */
+  uploadFault(fault: UploadFault, match?: CommandMatch): this {
+    this.uploads.push({ match, value: fault });
     return this;
   }
 
@@ -157,6 +172,11 @@ export class FaultState {
   /** @internal */
   takeDelay(line: string): number {
     return this.take(this.delays, line) ?? 0;
+  }
+
+  /** @internal */
+  takeUploadFault(line: string): UploadFault | undefined {
+    return this.take(this.uploads, line);
   }
 
   /** @internal */

@@ -8,7 +8,7 @@ export { createEmulatorBinding, EmulatorPort } from './EmulatorBinding.js';
 export { FaultState } from './faults.js';
 export { LATENCY_PROFILE_NAMES, LATENCY_PROFILES, NO_LATENCY } from './latencyProfiles.js';
 export type { LatencyProfileName } from './latencyProfiles.js';
-export type { CommandMatch } from './faults.js';
+export type { CommandMatch, UploadFault } from './faults.js';
 export { MODEL_NAMES, MODELS } from './models.js';
 export type { ModelName, ModelProfile, OpenFailure, SslProfile } from './models.js';
 export type { AtPortName, BootTiming, LatencyProfile } from './ModuleCore.js';

@@ -75,7 +75,7 @@ describe('openTransport for run-time schemes', () => {
     cleanups.push(registerTransportScheme('loop', stubOpener));
     const error = await openTransport('emulator:BG96').then(() => undefined, (e: unknown) => e);
     expect(isQuectelError(error, 'TRANSPORT_UNKNOWN_SCHEME')).toBe(true);
-    expect(isQuectelError(error) && error.context).toMatchObject({ scheme: 'emulator', known: 'loop:, socket:' });
+    expect(isQuectelError(error) && error.context).toMatchObject({ scheme: 'emulator', known: 'loop:, rfc2217:, socket:' });
   });
 
   test('hands a registered scheme its parsed URL and the options', async () => {
@@ -86,7 +86,7 @@ describe('openTransport for run-time schemes', () => {
     expect(stub.parsed).toMatchObject({ kind: 'scheme', scheme: 'emulator', rest: 'BG96', url: 'emulator:BG96?baud=115200' });
     expect(stub.parsed.params.get('baud')).toBe('115200');
     expect(stub.options).toEqual({ baudRate: 921600 });
-    expect(knownTransportSchemes()).toEqual(['emulator', 'socket']);
+    expect(knownTransportSchemes()).toEqual(['emulator', 'rfc2217', 'socket']);
   });
 
   test('passes an opener failure through unchanged', async () => {
@@ -99,7 +99,7 @@ describe('openTransport for run-time schemes', () => {
     const unregister = registerTransportScheme('gone', stubOpener);
     unregister();
     expect(await codeOf(() => openTransport('gone:x'))).toBe('TRANSPORT_UNKNOWN_SCHEME');
-    expect(knownTransportSchemes()).toEqual(['socket']);
+    expect(knownTransportSchemes()).toEqual(['rfc2217', 'socket']);
   });
 
   test('registering the same opener twice is harmless; another opener for a taken scheme is refused', () => {

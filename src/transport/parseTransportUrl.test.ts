@@ -121,6 +121,25 @@ describe('parseTransportUrl leaves other schemes to open time', () => {
   });
 });
 
+describe('parseTransportUrl reads rfc2217:// addresses', () => {
+  test('host, port and the far port\'s line settings', () => {
+    expect(parseTransportUrl('rfc2217://rack1:7001?baud=921600&rtscts=1')).toEqual({
+      kind: 'rfc2217', url: 'rfc2217://rack1:7001?baud=921600&rtscts=1', host: 'rack1', port: 7001, options: { baudRate: 921600, rtscts: true },
+    });
+    expect(parseTransportUrl('RFC2217://[::1]:7001')).toMatchObject({ kind: 'rfc2217', host: '::1', port: 7001, options: {} });
+  });
+  test.each<[string, QuectelErrorCode]>([
+    ['rfc2217:rack1:7001', 'TRANSPORT_BAD_URL'],
+    ['rfc2217://rack1', 'TRANSPORT_BAD_URL'],
+    ['rfc2217://rack1:0', 'TRANSPORT_BAD_URL'],
+    ['rfc2217://ra"ck:7001', 'TRANSPORT_BAD_URL'],
+    ['rfc2217://rack1:7001?baud=fast', 'TRANSPORT_BAD_OPTION'],
+    ['rfc2217://rack1:7001?parity=even', 'TRANSPORT_BAD_OPTION'],
+  ])('%s is %s', (url, code) => {
+    expect(codeOf(() => parseTransportUrl(url))).toBe(code);
+  });
+});
+
 describe('assertBaudRate', () => {
   test.each([1, 9600, 115200, MAX_BAUD_RATE])('accepts %d', (rate) => {
     expect(assertBaudRate(rate)).toBe(rate);

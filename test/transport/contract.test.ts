@@ -14,39 +14,54 @@ import { startSer2net } from '../helpers/ser2net.js';
 import { startSocatPair } from '../helpers/socatPair.js';
 import { describeTransportContract, type TransportPeer } from '../helpers/transportContract.js';
 
+/**
+ * The far end of a pty pair as a peer: serialport itself, not our transport, so the suite checks ours against an
+ * independent end. It gets the same poller guard as ours, because bindings-cpp polls only the latest event it was
+ * asked for: unguarded, the peer's parked write went unpolled once its next read parked, and "1 MiB each way" waited
+ * 10 s for bytes the peer never sent (flaky under CPU load, when the pty buffers fill; see
+ * src/bindings/guardUnixPoller.ts).
+ */
+async function ptyPeer(path: string): Promise<{ readonly port: SerialPortStream; close(): Promise<void> }> {
+  const port = new SerialPortStream({ binding: guardUnixPoller(SerialPort.binding), path, baudRate: 115_200, autoOpen: false });
+  await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+  port.on('error', () => {
+    // A write the suite cut short by closing; the test's own assertions judge the outcome.
+  });
+  return {
+    port,
+    close: async () => {
+      if (!port.isOpen) return;
+      await new Promise<void>((resolve) => port.close(() => resolve()));
+    },
+  };
+}
+
+/** The peer's write and data, for any pty peer. */
+function peerOf(peerPort: SerialPortStream, vanish: () => Promise<void>): TransportPeer {
+  return {
+    write: (data) => new Promise((resolve, reject) => peerPort.write(Buffer.from(data), (e) => (e ? reject(e) : resolve()))),
+    // serialport's chunks are views of its read pool: copy before keeping them.
+    onData: (listener) => peerPort.on('data', (chunk: Buffer) => listener(Uint8Array.prototype.slice.call(chunk))),
+    vanish,
+  };
+}
+
 describeTransportContract('SerialPortTransport on a socat pty pair', async () => {
   const socat = await startSocatPair();
   const transport = await openTransport(socat.pathA);
   expect(transport).toBeInstanceOf(SerialPortTransport);
-  // The peer is serialport itself, not our transport, so the suite checks ours against an independent end. It gets
-  // the same poller guard as ours, because bindings-cpp polls only the latest event it was asked for: unguarded, the
-  // peer's parked write went unpolled once its next read parked, and "1 MiB each way" waited 10 s for bytes the
-  // peer never sent (flaky under CPU load, when the pty buffers fill; see src/bindings/guardUnixPoller.ts).
-  const peerPort = new SerialPortStream({ binding: guardUnixPoller(SerialPort.binding), path: socat.pathB, baudRate: 115_200, autoOpen: false });
-  await new Promise<void>((resolve, reject) => peerPort.open((error) => (error ? reject(error) : resolve())));
-  peerPort.on('error', () => {
-    // A write the suite cut short by closing; the test's own assertions judge the outcome.
+  const far = await ptyPeer(socat.pathB);
+  // The peer end closes before socat dies: killing socat under an open native port whose read is not parked in
+  // the poller makes bindings-cpp spin (see src/bindings/guardUnixHangup.ts); our transport is guarded, the peer is not.
+  const peer = peerOf(far.port, async () => {
+    await far.close();
+    await socat.close();
   });
-  const closePeer = async (): Promise<void> => {
-    if (!peerPort.isOpen) return;
-    await new Promise<void>((resolve) => peerPort.close(() => resolve()));
-  };
-  const peer: TransportPeer = {
-    write: (data) => new Promise((resolve, reject) => peerPort.write(Buffer.from(data), (e) => (e ? reject(e) : resolve()))),
-    // serialport's chunks are views of its read pool: copy before keeping them.
-    onData: (listener) => peerPort.on('data', (chunk: Buffer) => listener(Uint8Array.prototype.slice.call(chunk))),
-    // The peer end closes before socat dies: killing socat under an open native port whose read is not parked in
-    // the poller makes bindings-cpp spin (see src/bindings/guardUnixHangup.ts); our transport is guarded, the peer is not.
-    vanish: async () => {
-      await closePeer();
-      await socat.close();
-    },
-  };
   return {
     transport,
     peer,
     dispose: async () => {
-      await closePeer();
+      await far.close();
       await socat.close();
     },
   };
@@ -93,25 +108,15 @@ describeTransportContract('Rfc2217Transport through ser2net to a socat pty pair'
   const server = await startSer2net([{ device: socat.pathA, mode: 'rfc2217' }]);
   const transport = await openTransport(`${server.urls[0]!}?baud=115200`);
   expect(transport).toBeInstanceOf(Rfc2217Transport);
-  const peerPort = new SerialPortStream({ binding: guardUnixPoller(SerialPort.binding), path: socat.pathB, baudRate: 115_200, autoOpen: false });
-  await new Promise<void>((resolve, reject) => peerPort.open((error) => (error ? reject(error) : resolve())));
-  peerPort.on('error', () => {});
-  const closePeer = async (): Promise<void> => {
-    if (!peerPort.isOpen) return;
-    await new Promise<void>((resolve) => peerPort.close(() => resolve()));
-  };
-  const peer: TransportPeer = {
-    write: (data) => new Promise((resolve, reject) => peerPort.write(Buffer.from(data), (e) => (e ? reject(e) : resolve()))),
-    onData: (listener) => peerPort.on('data', (chunk: Buffer) => listener(Uint8Array.prototype.slice.call(chunk))),
-    // The serial server going away is what a pulled network cable looks like from here.
-    vanish: () => server.close(),
-  };
+  const far = await ptyPeer(socat.pathB);
+  // The serial server going away is what a pulled network cable looks like from here.
+  const peer = peerOf(far.port, () => server.close());
   return {
     transport,
     peer,
     dispose: async () => {
       await server.close();
-      await closePeer();
+      await far.close();
       await socat.close();
     },
   };

@@ -28,16 +28,19 @@ export const FILE_TABLE: CommandTable = {
       ack === undefined || cmd.args.length > 4) return io.cme(425);
     const key = UfsStore.key(name);
     if (key === undefined) return io.cme(406);
-    if (core.ufs.has(key)) return io.cme(407);
-    if (size > core.ufs.freeBytes) return io.cme(403);
+    const fault = core.faults.takeUploadFault(cmd.raw);
+    if (core.ufs.has(key) || fault === 'exists') return io.cme(407);
+    if (size > core.ufs.freeBytes || fault === 'full') return io.cme(403);
     io.result('CONNECT');
     const got = await core.readPayload({
       kind: 'upload',
-      length: size,
+      // Bytes lost on the line: the module counts fewer than were sent, so it waits for the rest until its timeout.
+      length: fault === 'short' ? size + 16 : size,
       gapTimeoutMs: timeout * 1000,
       // ACK mode: an `A` after each 1 KiB (§6.1; its framing is uncertain, a bare `A` is what the manual shows).
       ...(ack === 1 ? { ackEvery: ACK_EVERY, onAck: () => io.bytes(Buffer.from('A')) } : {}),
     });
+    if (fault === 'corrupt' && got.data.length > 0) got.data[got.data.length >> 1]! ^= 0x20;
     // Whatever arrived is kept, even on a timeout (S3; T16 stored the partial file); nothing at all makes no file.
     if (got.data.length > 0 || got.end === 'complete') core.ufs.set(key, got.data);
     // T01 (BG96), T02 (EC25): `+QFUPL:` follows the last payload byte with no CR LF in front (§6.1).
