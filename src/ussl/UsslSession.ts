@@ -62,7 +62,8 @@ export class UsslSession {
     const uploaded: string[] = [];
     for (const f of files) {
       if (known.get(f.name) === f.data.length) continue;
-      await this.modem.files.upload(f.name, f.data, { sensitive: f.sensitive, ...(signal ? { signal } : {}) });
+      // Not in the listing: nothing to delete first (one command less per file).
+      await this.modem.files.upload(f.name, f.data, { sensitive: f.sensitive, knownAbsent: !known.has(f.name), ...(signal ? { signal } : {}) });
       known.set(f.name, f.data.length);
       uploaded.push(f.name);
     }

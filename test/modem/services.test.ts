@@ -69,6 +69,16 @@ describe('files', () => {
     expect((await m.files.download('a.txt')).toString()).toBe('second!');
   });
 
+  test('knownAbsent skips the QFDEL; when the file exists after all (407) it is deleted and the upload repeated', async () => {
+    const { modem: m, commands } = await modem();
+    await m.files.upload('b.txt', Buffer.from('new'), { knownAbsent: true });
+    expect(commands.filter((c) => /^AT\+QF(DEL|UPL)/.test(c)).map((c) => c.replace(/=.*/, ''))).toEqual(['AT+QFUPL']);
+    commands.length = 0;
+    await m.files.upload('b.txt', Buffer.from('newer'), { knownAbsent: true });
+    expect(commands.filter((c) => /^AT\+QF(DEL|UPL)/.test(c)).map((c) => c.replace(/=.*/, ''))).toEqual(['AT+QFUPL', 'AT+QFDEL', 'AT+QFUPL']);
+    expect((await m.files.download('b.txt')).toString()).toBe('newer');
+  });
+
   test('a full drive is FILE_UPLOAD_FAILED with reason "full"', async () => {
     const { modem: m } = await modem({ model: 'EG800K' });
     const { free } = await m.files.space();

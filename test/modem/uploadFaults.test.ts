@@ -43,7 +43,7 @@ describe('modem.files.upload', () => {
 });
 
 describe('wrap_socket whose CA upload fails', () => {
-  test.each(['corrupt', 'full', 'exists'] as const)('%s: connect fails with EIO, no SSL context names the file, the next wrap uploads and opens', async (fault) => {
+  test.each(['corrupt', 'full'] as const)('%s: connect fails with EIO, no SSL context names the file, the next wrap uploads and opens', async (fault) => {
     const { modem, module, commands } = await rig({ hosts: { 'myssl.test': `127.0.0.1:${tls.port}` } });
     module.faults.uploadFault(fault);
     const s = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
@@ -56,6 +56,27 @@ describe('wrap_socket whose CA upload fails', () => {
     const t = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
     await t.connect(['myssl.test', 443]);
     expect((await modem.ussl.uploaded()).length).toBe(1);
+    await t.close();
+  }, 20_000);
+});
+
+describe('wrap_socket uploads without a delete first when the listing showed no such file', () => {
+  test('a cold wrap sends no AT+QFDEL; a file that appeared under the name after all (407) is replaced and the wrap opens', async () => {
+    const { modem, module, commands } = await rig({ hosts: { 'myssl.test': `127.0.0.1:${tls.port}` } });
+    module.faults.uploadFault('exists');
+    const s = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
+    await s.connect(['myssl.test', 443]);
+    // The listing found nothing, so the upload went first; its 407 cost one delete and one more upload.
+    const files = commands.filter((c) => /^AT\+QF(LST|DEL|UPL)/.test(c)).map((c) => c.replace(/=.*/, ''));
+    expect(files).toEqual(['AT+QFLST', 'AT+QFUPL', 'AT+QFDEL', 'AT+QFUPL']);
+    expect((await modem.ussl.uploaded()).length).toBe(1);
+    await s.close();
+
+    await modem.ussl.remove_uploaded();
+    commands.length = 0;
+    const t = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
+    await t.connect(['myssl.test', 443]);
+    expect(commands.filter((c) => /^AT\+QF(DEL|UPL)/.test(c)).map((c) => c.replace(/=.*/, ''))).toEqual(['AT+QFUPL']);
     await t.close();
   }, 20_000);
 });

@@ -48,6 +48,7 @@ test('cold: one listing, three uploads, one context; warm: exactly one command, 
   const cold = [...commands];
   expect(cold.filter((c) => c === 'AT+QFLST')).toHaveLength(1);
   expect(cold.filter((c) => c.startsWith('AT+QFUPL='))).toHaveLength(3);
+  expect(cold.filter((c) => c.startsWith('AT+QFDEL='))).toEqual([]); // the listing showed none of them: nothing to delete
   expect(cold.filter((c) => c.startsWith('AT+QSSLCFG='))).toEqual([
     'AT+QSSLCFG="sslversion",0,4', 'AT+QSSLCFG="ciphersuite",0,0XFFFF', expect.stringMatching(/^AT\+QSSLCFG="cacert",0,"UFS:ca[0-9a-f]{6}\.pem"$/),
     expect.stringMatching(/^AT\+QSSLCFG="clientcert",0,"UFS:cc[0-9a-f]{6}\.pem"$/), expect.stringMatching(/^AT\+QSSLCFG="clientkey",0,"UFS:ck[0-9a-f]{6}\.pem"$/),

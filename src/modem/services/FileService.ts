@@ -21,6 +21,12 @@ export interface UploadOptions {
   readonly gapTimeoutS?: number;
   /** The data is key material: no trace shows its bytes. Default: false. */
   readonly sensitive?: boolean;
+  /**
+   * The caller has just seen that no file of this name exists (a listing): the `AT+QFDEL` in front is skipped.
+   * Should the module report the file exists after all (`+CME ERROR: 407`), it is deleted and the upload repeated.
+   * Default: false.
+   */
+  readonly knownAbsent?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -87,8 +93,9 @@ export class FileService {
   }
 
   /**
-   * Writes `data` to `name`, replacing any file of that name (`AT+QFDEL`, then `AT+QFUPL`), and checks the size and
-   * checksum the module reports against the bytes sent. A file that fails the check is deleted again.
+   * Writes `data` to `name`, replacing any file of that name (`AT+QFDEL`, then `AT+QFUPL`; no delete with
+   * `knownAbsent`), and checks the size and checksum the module reports against the bytes sent. A file that fails
+   * the check is deleted again.
    * @throws QuectelError `INVALID_ARGUMENT` for a bad name; `FILE_UPLOAD_FAILED` (context.reason: `checksum`,
    *   `timeout`, `full`, `module`) and the engine's codes.
    */
@@ -101,14 +108,15 @@ export class FileService {
     if (!(data instanceof Uint8Array) || data.length === 0) {
       throw new QuectelError('INVALID_ARGUMENT', `${plain}: an empty file cannot be uploaded (the module takes 1 byte or more)`, { file: plain });
     }
-    await this.delete(plain, options);
+    if (options.knownAbsent !== true) await this.delete(plain, options);
     let lines: readonly string[];
     try {
-      ({ lines } = await this.host.send(`AT+QFUPL="${plain}",${data.length},${gap}`, {
-        payload: data, payloadAfter: 'connect', expect: ['+QFUPL:'], sensitive: options.sensitive === true,
-        // The data flows at the line's pace: allow for a slow line on top of the command's own time.
-        timeoutMs: 60_000 + data.length * 2, ...(options.signal ? { signal: options.signal } : {}),
-      }));
+      lines = await this.put(plain, data, gap, options).catch(async (e: unknown) => {
+        // 407: the file exists after all (knownAbsent was wrong): replace it as without the hint.
+        if (options.knownAbsent !== true || !isQuectelError(e, 'AT_CME_ERROR') || e.context.cme !== 407) throw e;
+        await this.delete(plain, options);
+        return this.put(plain, data, gap, options);
+      });
     } catch (e) {
       const cme = isQuectelError(e, 'AT_CME_ERROR') ? e.context.cme : undefined;
       if (cme === 421) await this.delete(plain).catch(() => undefined); // a partial file stays after a timeout (T16)
@@ -126,6 +134,16 @@ export class FileService {
     }
     this.changed(plain, data.length);
     return { name: plain, size: data.length };
+  }
+
+  /** One `AT+QFUPL` with its data; the module's answer lines. */
+  private async put(plain: string, data: Uint8Array, gap: number, options: UploadOptions): Promise<readonly string[]> {
+    const { lines } = await this.host.send(`AT+QFUPL="${plain}",${data.length},${gap}`, {
+      payload: data, payloadAfter: 'connect', expect: ['+QFUPL:'], sensitive: options.sensitive === true,
+      // The data flows at the line's pace: allow for a slow line on top of the command's own time.
+      timeoutMs: 60_000 + data.length * 2, ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return lines;
   }
 
   /**
