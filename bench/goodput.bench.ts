@@ -1,0 +1,74 @@
+/**
+ * Goodput on a paced serial line, through the public API: a TLS socket from `usocket.socket` + `ussl.wrap_socket`,
+ * the virtual module in a child process (bench/support/moduleHost.ts, served on TCP as ser2net would serve a
+ * line) paced at 115200 and 921600 baud, with every latency profile (`none`: the module answers as fast as the
+ * line carries it; `bg96`: a real module's delays, src/emulator/latencyProfiles.ts).
+ *
+ * Each figure is the share of the line (baud/10 bytes per second) that payload got, next to:
+ *   - the protocol's ceiling: the share its framing bytes and the module's delays leave (harness.ts `ceiling`)
+ *   - the baseline measured on the same line in the same run: `AT+QFUPL` data mode (one command, then raw bytes)
+ *
+ * Sizes: BENCH_GOODPUT_SIZE (default 1 MiB) at 921600; BENCH_GOODPUT_SIZE_115200 (default 256 KiB: 1 MiB each way
+ * takes 91 s per figure at 115200, over 8 minutes for the rows) at 115200. `AT+QFUPL` moves a quarter of the size.
+ * BENCH_GOODPUT_BAUDS and BENCH_GOODPUT_LATENCY (comma-separated) pick the rows.
+ */
+import { describe } from 'vitest';
+import { LATENCY_PROFILE_NAMES, LATENCY_PROFILES, type LatencyProfileName } from '../src/emulator/index.js';
+import {
+  benchOnce, ceiling, envBytes, KiB, MiB, Modem, openTlsSocket, pct, seconds, size, startHost, timedDown, timedUp,
+} from './support/harness.js';
+
+const BAUDS = (process.env.BENCH_GOODPUT_BAUDS ?? '115200,921600').split(',').map(Number);
+const LATENCIES = (process.env.BENCH_GOODPUT_LATENCY ?? LATENCY_PROFILE_NAMES.join(',')).split(',') as LatencyProfileName[];
+const SIZE_921600 = envBytes('BENCH_GOODPUT_SIZE', MiB);
+const SIZE_115200 = envBytes('BENCH_GOODPUT_SIZE_115200', 256 * KiB);
+const sizeAt = (baud: number): number => (baud <= 115_200 ? SIZE_115200 : SIZE_921600);
+
+async function row(baud: number, latency: LatencyProfileName): Promise<string> {
+  const bytes = sizeAt(baud);
+  const line = baud / 10;
+  const share = (n: number, ms: number): number => n / (ms / 1000) / line;
+  const d = LATENCY_PROFILES[latency];
+  const host = await startHost({ count: 1, baud, latency });
+  const modem = await Modem.open(host.urls[0]!);
+  const t0 = performance.now();
+  try {
+    const qf = Math.max(16 * KiB, Math.floor(bytes / 4 / KiB) * KiB);
+    const name = 'bench.bin';
+    const q0 = performance.now();
+    await modem.send(`AT+QFUPL="${name}",${qf},10`, { payload: Buffer.alloc(qf, 0x42), payloadAfter: 'connect', expect: ['+QFUPL:'] });
+    const qfShare = share(qf, performance.now() - q0);
+    await modem.send(`AT+QFDEL="${name}"`);
+    // Its framing: the command, CONNECT, the bytes, `+QFUPL: <size>,<checksum>` (no CR LF in front) and OK.
+    const qfBytes = `AT+QFUPL="${name}",${qf},10\r`.length + '\r\nCONNECT\r\n'.length + qf + `+QFUPL: ${qf},ffff\r\n\r\nOK\r\n`.length;
+    const qfCeiling = ((qf * 10_000) / baud) / ((qfBytes * 10_000) / baud + d.commandMs);
+
+    const buffer = await openTlsSocket(modem, 'buffer');
+    const up = share(bytes, await timedUp(buffer, bytes));
+    const down = share(bytes, await timedDown(buffer, bytes));
+    await buffer.close();
+    const push = await openTlsSocket(modem, 'push');
+    const pushed = share(bytes, await timedDown(push, bytes));
+    await push.close();
+    // Transparent mode (access mode 2) goes here once wrap_socket can open it: `ceiling('transparent', …)` is ready.
+    return `| ${baud} | ${latency} | ${size(bytes)} | ${pct(qfShare)} (${pct(qfCeiling)}, ${size(qf)}) | ${pct(up)} (${pct(ceiling('send', bytes, baud, d))}) | ` +
+      `${pct(down)} (${pct(ceiling('recv', bytes, baud, d))}) | ${pct(pushed)} (${pct(ceiling('push', bytes, baud, d))}) | ${seconds(performance.now() - t0)} |`;
+  } finally {
+    await modem.close();
+    await host.stop();
+  }
+}
+
+describe('goodput on a paced line, through usocket/ussl', () => {
+  benchOnce('share of the line, each way, buffer and push mode', async () => {
+    const out = [
+      'goodput as a share of the line (baud/10 bytes/s), module in a child process; the protocol\'s ceiling in brackets',
+      `(sizes: ${size(SIZE_921600)} each way at 921600, ${size(SIZE_115200)} at 115200` +
+        `${SIZE_115200 < MiB ? ': 1 MiB takes 91 s per figure there, BENCH_GOODPUT_SIZE_115200=1MiB for it' : ''}; AT+QFUPL moves a quarter)`,
+      '| baud | latency | each way | baseline: AT+QFUPL raw data | send (buffer) | receive, buffer mode | receive, push mode | row took |',
+      '|---|---|---|---|---|---|---|---|',
+    ];
+    for (const baud of BAUDS) for (const latency of LATENCIES) out.push(await row(baud, latency));
+    return out;
+  });
+});
