@@ -11,9 +11,10 @@
  *   per KiB       BENCH_ECONOMY_SIZE bytes (default 256 KiB) sent, received in buffer mode and in push mode
  */
 import { describe } from 'vitest';
+import { benchOnce } from './support/benchOnce.js';
 import {
-  benchOnce, countingTarget, envBytes, framing, KiB, Modem, newCount, openTlsSocket, PEER, recvExactly, since, size, snapshot,
-  startHost, type LineCount, type LinePath, type ModuleHost,
+  countingTarget, envBytes, framing, KiB, Modem, newCount, openTlsSocket, PEER, recvExactly, since, size, snapshot,
+  openModem, startHost, type LineCount, type LinePath, type ModuleHost,
 } from './support/harness.js';
 
 const BYTES = envBytes('BENCH_ECONOMY_SIZE', 256 * KiB);
@@ -53,7 +54,7 @@ describe('command economy of the public API', () => {
     const host = await startHost({ count: 1 });
     try {
       const count = newCount();
-      const modem = await Modem.open(countingTarget(host.urls[0]!, count));
+      const modem = await openModem(countingTarget(host.urls[0]!, count));
       try {
         const cold = await wrap(modem, count, host);
         out.push(`| cold wrap_socket + connect, cert and key | ${fmt(cold)} | ${names(cold)} |`);
@@ -70,7 +71,7 @@ describe('command economy of the public API', () => {
         await modem.close();
       }
       const again = newCount();
-      const second = await Modem.open(countingTarget(host.urls[0]!, again));
+      const second = await openModem(countingTarget(host.urls[0]!, again));
       try {
         const fresh = await wrap(second, again, host);
         out.push(`| new Modem on the same module, same options: files found, not uploaded | ${fmt(fresh)} | ${names(fresh)} |`);

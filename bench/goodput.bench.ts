@@ -14,8 +14,9 @@
  */
 import { describe } from 'vitest';
 import { LATENCY_PROFILE_NAMES, LATENCY_PROFILES, type LatencyProfileName } from '../src/emulator/index.js';
+import { benchOnce } from './support/benchOnce.js';
 import {
-  benchOnce, ceiling, envBytes, KiB, MiB, Modem, openTlsSocket, pct, seconds, size, startHost, timedDown, timedUp,
+  ceiling, envBytes, KiB, MiB, Modem, openTlsSocket, pct, seconds, size, startHost, timedDown, timedUp,
 } from './support/harness.js';
 
 const BAUDS = (process.env.BENCH_GOODPUT_BAUDS ?? '115200,921600').split(',').map(Number);

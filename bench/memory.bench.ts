@@ -1,82 +1,32 @@
 /**
  * The host's memory while data moves through the public API, unpaced, the module in a child process:
  *
- *   growth       resident set (RSS) over the start, sampled every 100 ms, while BENCH_MEMORY_SIZE (default 256 MiB)
- *                is received with `recv` in buffer mode, in push mode, and through a `connectTls` stream piped to a
- *                sink, and while BENCH_MEMORY_SEND (default 64 MiB: sending is the slow direction) goes out with
- *                `send` of 1 MiB at a time; the baseline is raw Node TLS receiving the same size from the same peer
+ *   growth       resident set (RSS) over the start, sampled every 100 ms, each row in a fresh process
+ *                (bench/support/memoryProbe.ts), while BENCH_MEMORY_SIZE (default 256 MiB) is received with
+ *                `recv` in buffer mode, in push mode, and through a `connectTls` stream piped to a sink, and while
+ *                BENCH_MEMORY_SEND (default 64 MiB: sending is the slow direction) goes out with `send` of 1 MiB
+ *                at a time; the baseline is raw Node TLS receiving the same size from the same peer
  *   slow reader  the peer sends 4 MiB that nobody reads for 3 s: the most the connection held meanwhile (buffer
  *                mode stops draining the module at `maxBuffered`, 64 KiB), through a `connectTls` stream whose
  *                consumer stops, and in push mode, where the module decides; then everything is read, to show
  *                nothing was lost
  */
-import { connect as tlsConnect } from 'node:tls';
 import { Writable } from 'node:stream';
 import { describe } from 'vitest';
 import type { Socket } from '../src/ussl/Socket.js';
+import { benchOnce } from './support/benchOnce.js';
 import {
-  benchOnce, envBytes, KiB, MiB, Modem, openTlsSocket, PEER, recvExactly, seconds, size, startHost, type ModuleHost,
+  envBytes, KiB, MiB, Modem, openTlsSocket, PEER, recvExactly, runProbe, seconds, size, startHost,
 } from './support/harness.js';
+import type { MemoryFigure, MemoryKind } from './support/memoryProbe.js';
 
 const RECEIVE = envBytes('BENCH_MEMORY_SIZE', 256 * MiB);
 const SEND = envBytes('BENCH_MEMORY_SEND', 64 * MiB);
 const SLOW = 4 * MiB;
 const SLOW_MS = 3000;
 
-const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
-const rssMiB = (): number => process.memoryUsage().rss / MiB;
-
-/** Runs `work` while sampling RSS: the growth over the start at the peak and at the end, and the time it took. */
-async function sampled(work: () => Promise<void>): Promise<{ peak: number; end: number; ms: number }> {
-  gc();
-  const start = rssMiB();
-  let peak = start;
-  const timer = setInterval(() => (peak = Math.max(peak, rssMiB())), 100);
-  const t0 = performance.now();
-  try {
-    await work();
-  } finally {
-    clearInterval(timer);
-  }
-  const ms = performance.now() - t0;
-  gc();
-  const end = rssMiB();
-  return { peak: Math.max(peak, end) - start, end: end - start, ms };
-}
-
-const row = (what: string, bytes: number, r: { peak: number; end: number; ms: number }): string =>
-  `| ${what} | ${size(bytes)} | ${seconds(r.ms)} | ${r.peak.toFixed(1)} MiB | ${r.end.toFixed(1)} MiB |`;
-
-async function rawReceive(host: ModuleHost, bytes: number): Promise<void> {
-  const s = tlsConnect({ host: '127.0.0.1', port: host.peerPort, ca: host.ca, servername: 'localhost' });
-  await new Promise<void>((resolve, reject) => s.once('secureConnect', resolve).once('error', reject));
-  let got = 0;
-  await new Promise<void>((resolve) => {
-    s.on('data', (d: Buffer) => {
-      got += d.length;
-      if (got >= bytes) resolve();
-    });
-    s.write(`DOWN ${bytes}\n`);
-  });
-  s.destroy();
-}
-
-async function streamReceive(modem: Modem, bytes: number): Promise<void> {
-  const stream = modem.connectTls({ host: PEER, port: 443 });
-  await new Promise<void>((resolve, reject) => stream.once('secureConnect', () => resolve()).once('error', reject));
-  let got = 0;
-  await new Promise<void>((resolve) => {
-    stream.pipe(new Writable({
-      write(chunk: Buffer, _enc, next) {
-        got += chunk.length;
-        if (got >= bytes) resolve();
-        next();
-      },
-    }));
-    stream.write(`DOWN ${bytes}\n`);
-  });
-  stream.destroy();
-}
+const row = (what: string, bytes: number, r: MemoryFigure): string =>
+  `| ${what} | ${size(bytes)} | ${seconds(r.ms)} | ${r.startMiB.toFixed(0)} MiB | ${r.peak.toFixed(1)} MiB | ${r.end.toFixed(1)} MiB |`;
 
 /** The most `held()` reported while nobody read for SLOW_MS. */
 async function heldWhileIdle(held: () => number): Promise<number> {
@@ -127,40 +77,29 @@ async function slowReaders(modem: Modem): Promise<string[]> {
   return out;
 }
 
+const ROWS: ReadonlyArray<[MemoryKind, string]> = [
+  ['raw', 'baseline: raw Node TLS receiving'],
+  ['recv-buffer', 'usocket recv, buffer mode, 64 KiB per call'],
+  ['recv-push', 'usocket recv, push mode, 64 KiB per call'],
+  ['stream', 'connectTls stream piped to a sink (buffer mode)'],
+  ['send', 'usocket send, 1 MiB per call'],
+];
+
 describe('memory while data moves', () => {
   benchOnce('RSS growth over a long transfer, and a slow reader', async () => {
     const out = [
-      'host RSS growth while moving data unpaced through the API, module in a child process (over the RSS at the start, after a GC)',
-      '| what | size | time | peak | end |',
-      '|---|---|---|---|---|',
+      'host RSS growth while moving data unpaced through the API, module in a child process; each row in a fresh process,',
+      'after 1 MiB of warm-up, over its RSS at the start (after a GC): the peak (sampled every 100 ms) and the end (after a GC)',
+      '| what | size | time | RSS at the start | growth at the peak | growth at the end |',
+      '|---|---|---|---|---|---|',
     ];
+    for (const [kind, what] of ROWS) {
+      const bytes = kind === 'send' ? SEND : RECEIVE;
+      out.push(row(what, bytes, await runProbe<MemoryFigure>('memoryProbe.ts', [kind, String(bytes)])));
+    }
     const host = await startHost({ count: 1 });
     const modem = await Modem.open(host.urls[0]!);
     try {
-      // One small transfer first, so what the first use of each code path allocates is not counted as growth.
-      const warm = await openTlsSocket(modem);
-      await warm.send(`DOWN ${MiB}\n`);
-      await recvExactly(warm, MiB);
-      await warm.close();
-
-      out.push(row('baseline: raw Node TLS receiving', RECEIVE, await sampled(() => rawReceive(host, RECEIVE))));
-      for (const receive of ['buffer', 'push'] as const) {
-        const sock = await openTlsSocket(modem, receive);
-        out.push(row(`usocket recv, ${receive} mode, 64 KiB per call`, RECEIVE, await sampled(async () => {
-          await sock.send(`DOWN ${RECEIVE}\n`);
-          await recvExactly(sock, RECEIVE);
-        })));
-        await sock.close();
-      }
-      out.push(row('connectTls stream piped to a sink, buffer mode', RECEIVE, await sampled(() => streamReceive(modem, RECEIVE))));
-      const sock = await openTlsSocket(modem);
-      out.push(row('usocket send, 1 MiB per call', SEND, await sampled(async () => {
-        await sock.send(`UP ${SEND}\n`);
-        const piece = Buffer.alloc(MiB, 0x61);
-        for (let off = 0; off < SEND; off += MiB) await sock.send(piece.subarray(0, Math.min(MiB, SEND - off)));
-        await recvExactly(sock, 3);
-      })));
-      await sock.close();
       out.push('', ...await slowReaders(modem));
       out.push('', `module host (child process) RSS at the end: ${(await host.usage()).rssMiB.toFixed(0)} MiB`);
     } finally {

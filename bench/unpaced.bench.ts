@@ -20,8 +20,9 @@ import { Writable } from 'node:stream';
 import { describe } from 'vitest';
 import { VirtualModule } from '../src/emulator/index.js';
 import type { Socket } from '../src/ussl/Socket.js';
+import { benchOnce } from './support/benchOnce.js';
 import {
-  benchOnce, cpu, cpuSince, envBytes, KiB, MiB, mibps, Modem, openTlsSocket, PEER, size, startHost, timedDown, timedUp,
+  cpu, cpuSince, envBytes, KiB, MiB, mibps, Modem, openTlsSocket, PEER, size, startHost, timedDown, timedUp,
   type Cpu, type ModuleHost,
 } from './support/harness.js';
 

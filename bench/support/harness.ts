@@ -1,7 +1,7 @@
 /**
  * What the API benchmarks share: the module host in a child process (bench/support/moduleHost.ts), TLS sockets on
  * it through the public API, timed transfers, CPU and line counters, the protocol's framing and ceilings, and the
- * one-shot bench wrapper.
+ * probes that measure in a fresh process.
  *
  *   this process (the host)                         child process (bench/support/moduleHost.ts)
  *   usocket/ussl/connectTls ─▶ Modem ─▶ transport ══▶ serveTcp/servePty ─▶ VirtualModule ══TLS══▶ peer
@@ -10,10 +10,8 @@
  * transport's system calls); the module, its TLS stack and the peer run in the child.
  */
 import { spawn } from 'node:child_process';
-import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { bench } from 'vitest';
 import { Modem } from '../../src/index.js';
 import type { Socket } from '../../src/ussl/Socket.js';
 import { openTransport } from '../../src/transport/openTransport.js';
@@ -237,21 +235,36 @@ export const mibps = (bytes: number, ms: number): number => bytes / MiB / (ms / 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /**
- * A bench that runs `measure` once and prints what it returns: these benches measure their own figures (the runner
- * may call a bench function more than once; only the first call measures).
+ * Runs `script` (a file next to this one) in a fresh Node process with `args`, and resolves with the JSON object it
+ * prints as its last line: each figure then starts from a clean heap, whatever ran before it. Its stderr is passed
+ * on when it fails.
  */
-export function benchOnce(name: string, measure: () => Promise<string[]>): void {
-  let done = false;
-  bench(name, async () => {
-    if (done) return;
-    done = true;
-    const t0 = performance.now();
-    const load0 = loadavg()[0]!;
-    const lines = await measure();
-    // The machine's load says how far to trust the figures: other work shares the cores.
-    console.log(`\n${lines.join('\n')}\n(${name}: ${seconds(performance.now() - t0)} in all; load average ${load0.toFixed(1)} at the start, ` +
-      `${loadavg()[0]!.toFixed(1)} at the end)\n`);
-  }, { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 });
+export async function runProbe<T>(script: string, args: readonly string[]): Promise<T> {
+  const file = fileURLToPath(new URL(`./${script}`, import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  if (code !== 0 || !last.startsWith('{')) throw new Error(`${script} ${args.join(' ')} failed (${String(code)}): ${stderr || stdout}`);
+  return JSON.parse(last) as T;
+}
+
+/**
+ * `Modem.open` on a module served on TCP, tried again while the server still counts the previous client as
+ * connected (it answers a second client `BUSY` and closes it; the previous one's close takes a moment to arrive).
+ */
+export async function openModem(target: Parameters<typeof Modem.open>[0], attempts = 20): Promise<Modem> {
+  for (let i = 1; ; i++) {
+    try {
+      return await Modem.open(target);
+    } catch (e) {
+      if (i >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 export { Modem };
