@@ -26,7 +26,7 @@ const SLOW = 4 * MiB;
 const SLOW_MS = 3000;
 
 const row = (what: string, bytes: number, r: MemoryFigure): string =>
-  `| ${what} | ${size(bytes)} | ${seconds(r.ms)} | ${r.startMiB.toFixed(0)} MiB | ${r.peak.toFixed(1)} MiB | ${r.end.toFixed(1)} MiB |`;
+  `| ${what} | ${size(bytes)} | ${seconds(r.ms)} | ${r.startMiB.toFixed(0)} MiB | ${r.peak.toFixed(1)} MiB | ${r.end.toFixed(1)} MiB | ${r.heapKept.toFixed(2)} MiB |`;
 
 /** The most `held()` reported while nobody read for SLOW_MS. */
 async function heldWhileIdle(held: () => number): Promise<number> {
@@ -89,9 +89,10 @@ describe('memory while data moves', () => {
   benchOnce('RSS growth over a long transfer, and a slow reader', async () => {
     const out = [
       'host RSS growth while moving data unpaced through the API, module in a child process; each row in a fresh process,',
-      'after 1 MiB of warm-up, over its RSS at the start (after a GC): the peak (sampled every 100 ms) and the end (after a GC)',
-      '| what | size | time | RSS at the start | growth at the peak | growth at the end |',
-      '|---|---|---|---|---|---|',
+      'after 1 MiB of warm-up, over its RSS at the start (after a GC): the peak (sampled every 100 ms) and the end (after a GC);',
+      'and the JavaScript heap still in use after the last GC over the start (what the transfer left reachable)',
+      '| what | size | time | RSS at the start | RSS growth at the peak | RSS growth at the end | heap kept |',
+      '|---|---|---|---|---|---|---|',
     ];
     for (const [kind, what] of ROWS) {
       const bytes = kind === 'send' ? SEND : RECEIVE;

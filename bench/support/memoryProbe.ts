@@ -9,8 +9,17 @@ import { Writable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { MiB, Modem, openTlsSocket, PEER, recvExactly, startHost, type ModuleHost } from './harness.js';
 
-/** RSS growth over the start (after a GC), at the peak and at the end (after a GC), in MiB; and the time taken. */
-export interface MemoryFigure { readonly startMiB: number; readonly peak: number; readonly end: number; readonly ms: number }
+/**
+ * RSS growth over the start (after a GC), at the peak and at the end (after a GC), in MiB; the JavaScript heap still
+ * in use after the final GC over the one at the start (what the transfer left reachable), in MiB; the time taken.
+ */
+export interface MemoryFigure {
+  readonly startMiB: number;
+  readonly peak: number;
+  readonly end: number;
+  readonly heapKept: number;
+  readonly ms: number;
+}
 
 export type MemoryKind = 'raw' | 'recv-buffer' | 'recv-push' | 'stream' | 'send';
 
@@ -71,6 +80,7 @@ const modem = await Modem.open(host.urls[0]!);
 try {
   await move(kind, host, modem, MiB); // warm-up: what the first pass allocates once is not growth
   gc();
+  const heap0 = process.memoryUsage().heapUsed;
   const start = rssMiB();
   let peak = start;
   const timer = setInterval(() => (peak = Math.max(peak, rssMiB())), 100);
@@ -80,7 +90,8 @@ try {
   clearInterval(timer);
   gc();
   const end = rssMiB();
-  const figure: MemoryFigure = { startMiB: start, peak: Math.max(peak, end) - start, end: end - start, ms };
+  const heapKept = (process.memoryUsage().heapUsed - heap0) / MiB;
+  const figure: MemoryFigure = { startMiB: start, peak: Math.max(peak, end) - start, end: end - start, heapKept, ms };
   console.log(JSON.stringify(figure));
 } finally {
   await modem.close();
