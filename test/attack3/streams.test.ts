@@ -7,6 +7,7 @@ import { request, createServer as createHttpServer } from 'node:http';
 import { afterEach, expect, test } from 'vitest';
 import { rig, runCleanups, sleep, tcpServer } from '../attack/harness.js';
 import type { Socket } from '../../src/ussl/Socket.js';
+import type { SocketStream } from '../../src/ussl/SocketStream.js';
 
 afterEach(runCleanups);
 
@@ -15,7 +16,7 @@ test('a destroyed stream with an idle timeout emits no \'timeout\' afterwards (n
   const { modem } = await rig();
   const s = modem.usocket.socket();
   await s.connect(['127.0.0.1', peer.port]);
-  const stream = s.stream();
+  const stream = s.stream() as SocketStream;
   stream.setTimeout(400);
   let afterClose = 0;
   let closed = false;
