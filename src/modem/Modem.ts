@@ -209,10 +209,11 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
    * context) the command waits until it is ready again, so it never runs between the machine's own steps. While the
    * port itself is gone (`reconnecting`, and `opening` it again: unplugged, the server down) it fails at once: nobody
    * knows when the port comes back, and a caller that wants to wait calls `whenReady()`.
-   * @throws QuectelError `MODEM_NO_PORT` while reconnecting; the engine's codes; the machine's failure if the module
-   *   does not come back.
+   * @throws QuectelError `MODEM_CLOSED` after `close()`; `MODEM_NO_PORT` while reconnecting; the engine's codes; the
+   *   machine's failure if the module does not come back.
    */
   async send(command: string, options?: SendOptions): Promise<AtReply> {
+    if (this.closed) throw new QuectelError('MODEM_CLOSED', 'the modem was closed; nothing was sent');
     const snap = this.actor.getSnapshot();
     // Gone, or being opened again after it went (a network port's reopen can take its whole connect timeout).
     if (snap.matches('reconnecting') || (snap.matches('opening') && snap.context.reconnects > 0)) {

@@ -117,3 +117,10 @@ for (const at of ['reconnecting', 'connected.syncing', 'connected.sim', 'connect
     expect(timers()).toBeLessThanOrEqual(before);
   });
 }
+
+test('modem.send after close() is MODEM_CLOSED, with nothing written', async () => {
+  const { modem } = await rig();
+  await modem.close();
+  const r = await modem.send('AT').then(() => 'sent', (e: unknown) => e);
+  expect(isQuectelError(r, 'MODEM_CLOSED'), String(r)).toBe(true);
+});
