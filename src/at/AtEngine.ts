@@ -37,6 +37,11 @@ export interface AtEngineOptions {
   /** Attempts before queued commands fail with `AT_NO_ANSWER`. Default: 3. */
   readonly fenceAttempts?: number;
   /**
+   * After an upload (`CONNECT`, then the file) failed before its `CONNECT`: how long nothing is written while that
+   * `CONNECT` may still come, so the resync is never stored as the file. Default: 5000 ms.
+   */
+  readonly lateUploadMs?: number;
+  /**
    * After `RDY` or `POWERED DOWN` mid-command: how long the command may still be answered (its echo or result,
    * T08) before it fails with `AT_MODULE_RESET`. Default: 500 ms.
    */
@@ -85,6 +90,8 @@ interface Active {
   readonly preEcho: Array<{ readonly line: string; readonly data?: Uint8Array }>;
   /** Armed by a restart mid-command: fails it unless the module still answers it. */
   grace?: NodeJS.Timeout;
+  /** Its `CONNECT` came (an upload or a download is in its data phase). */
+  connected?: boolean;
 }
 
 interface LateWaiter {
@@ -139,6 +146,13 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
    */
   private dataEcho = false;
   private closed = false;
+  /**
+   * An upload that failed (timeout, abort) before its `CONNECT`. The module may still open it, and would then store
+   * whatever is written next (a fence query, the unstick bytes) under the file's name, at the file's size. So nothing
+   * is written until its fate is known: a final result (no data phase), or `CONNECT`, answered with the upload's own
+   * bytes (the file is then what the caller meant) and followed by its result; or the wait runs out.
+   */
+  private lateUpload: { readonly p: PreparedCommand; readonly timer: NodeJS.Timeout; connected: boolean } | undefined;
 
   constructor(readonly transport: Transport, private readonly options: AtEngineOptions = {}) {
     super();
@@ -230,7 +244,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   // ------------------------------------------------------------------ sending
 
   private pump(): void {
-    if (this.active || this.fence || this.closed) return;
+    if (this.active || this.fence || this.closed || this.lateUpload) return;
     if (this.needsFence && this.queue.length > 0) return void this.runFence();
     const job = this.queue.shift();
     if (!job) return;
@@ -288,6 +302,39 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     // Keep watching for its prompt, which would otherwise swallow the resync as payload.
     const { cmd } = active.job.p;
     if (cmd.payload !== undefined && (cmd.payloadAfter ?? 'prompt') === 'prompt') queueMicrotask(() => this.framer.expectPrompt(true));
+    if (cmd.payload !== undefined && cmd.payloadAfter === 'connect' && !active.connected) {
+      clearTimeout(this.lateUpload?.timer);
+      this.lateUpload = { p: active.job.p, connected: false, timer: setTimeout(() => this.endLateUpload(), this.options.lateUploadMs ?? 5000) };
+    }
+  }
+
+  /** The failed upload's fate is known (or the wait ran out): the resync may go out. */
+  private endLateUpload(): void {
+    if (!this.lateUpload) return;
+    clearTimeout(this.lateUpload.timer);
+    this.lateUpload = undefined;
+    this.pump();
+  }
+
+  /**
+   * A line while a failed upload may still open: `CONNECT` gets its bytes, its final result ends the wait (true:
+   * the line was the upload's). URCs and restarts take their usual way.
+   */
+  private onLateUploadLine(line: string): boolean {
+    const late = this.lateUpload!;
+    if (line === 'CONNECT' && !late.connected) {
+      late.connected = true;
+      const payload = late.p.cmd.payload!;
+      this.trace('out', 'payload', undefined, payload, late.p.cmd.sensitive);
+      this.transport.write(payload).catch(() => this.endLateUpload());
+      return true;
+    }
+    const own = late.connected && (late.p.cmd.expect ?? []).some((prefix) => line.startsWith(prefix)); // `+QFUPL: <size>,<ck>`
+    if (!own && finalKind(line) === undefined) return false;
+    this.unknown(line);
+    if (own) return true;
+    this.endLateUpload();
+    return true;
   }
 
   /** Ends the command in flight with a reply or an error, then runs the next one. */
@@ -429,6 +476,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private onLine(line: string): void {
     // A late result is matched before anything else: its prefix need not be a known URC (`+QPING:`, `+QHTTPGET:`).
     if (this.settleLate(line)) return void this.emit('urc', line, undefined);
+    if (this.lateUpload && !this.active && this.onLateUploadLine(line)) return;
     if (this.fence) return this.onFenceLine(line);
     const active = this.active;
     const p = active?.job.p;
@@ -436,6 +484,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     // CONNECT opens the data phase of QFUPL (host writes) and QFDWL (the framer already switched to download).
     if (line === 'CONNECT' && active && cmd && (cmd.download || (cmd.payload && cmd.payloadAfter === 'connect'))) {
       this.heard(active);
+      active.connected = true;
       if (!cmd.download) this.writePayload(active);
       return;
     }
@@ -656,6 +705,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       w.job.reject(this.error('AT_MODULE_RESET', w.job.p, `the module restarted (${line})`));
     }
     this.late.clear();
+    this.endLateUpload(); // a restarted module opens no upload
     this.emit('reset', line);
   }
 
@@ -675,6 +725,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       w.job.reject(error);
     }
     this.late.clear();
+    clearTimeout(this.lateUpload?.timer);
+    this.lateUpload = undefined;
     this.fence?.done(false);
     this.emit('close', event);
   }

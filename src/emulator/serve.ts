@@ -52,6 +52,10 @@ function wire(module: VirtualModule, write: (b: Buffer) => void, source: NodeJS.
   };
 }
 
+/** After a client shut its sending side: the module's silence that ends the connection, and the longest wait. */
+const HALF_CLOSE_QUIET_MS = 300;
+const HALF_CLOSE_MAX_MS = 10_000;
+
 /**
  * Serves `module` on TCP `host:port` (port 0 picks a free one). One client at a time, as a serial line has one other
  * end: the first client to connect powers the module on (it sees the boot banner); a second one is answered `BUSY`,
@@ -64,7 +68,8 @@ export function serveTcp(module: VirtualModule, port: number, options: ServeTcpO
   let client: Socket | undefined;
   let ended!: (reason: string) => void;
   const endedPromise = new Promise<string>((resolve) => (ended = resolve));
-  const server: Server = createServer((socket) => {
+  // Half-open: a client that sends its commands and shuts its side (`printf 'ATI\r' | nc -N`) still gets the answers.
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     // A reset, a write to a closed peer: never an unhandled 'error' event, only this socket goes.
     socket.on('error', () => socket.destroy());
@@ -79,9 +84,22 @@ export function serveTcp(module: VirtualModule, port: number, options: ServeTcpO
     }
     client = socket;
     socket.setNoDelay(true);
+    let lastOutput = Date.now();
     const unwire = wire(module, (b) => {
+      lastOutput = Date.now();
       if (!socket.destroyed && socket.writableLength < maxQueued) socket.write(b);
     }, socket);
+    // The client finished sending: answer what it sent, then end once the module has been quiet a moment.
+    socket.once('end', () => {
+      const started = Date.now();
+      const check = setInterval(() => {
+        if (Date.now() - lastOutput >= HALF_CLOSE_QUIET_MS || Date.now() - started >= HALF_CLOSE_MAX_MS || socket.destroyed) {
+          clearInterval(check);
+          socket.end();
+        }
+      }, HALF_CLOSE_QUIET_MS / 4);
+      socket.once('close', () => clearInterval(check));
+    });
     socket.on('close', () => {
       unwire();
       if (client === socket) {

@@ -52,6 +52,15 @@ test('the first client sees the boot banner: the module powers on when it connec
   a.sock.destroy();
 });
 
+test('a client that sends its commands and shuts its side (printf | nc -N) gets the answers, then the end', async () => {
+  const { port } = await emulate();
+  const a = await client(port);
+  a.sock.end('ATE0\rATI\rAT+CSQ\r');
+  await a.closed;
+  expect(a.got()).toContain('Quectel');
+  expect(a.got()).toContain('+CSQ:');
+});
+
 test('a second client that connects and resets is refused and the server lives on', async () => {
   const { p, port } = await emulate();
   const a = await client(port);

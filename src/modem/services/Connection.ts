@@ -191,7 +191,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.drainWanted = true;
       this.wake();
     }
-    this.maybeEnd();
+    // 'end' on the next tick, never inside the call: a reader that is handed the last bytes and hears 'end' before
+    // it has them would end its own stream first and drop them (as a Node stream, which also defers it).
+    if (this.ended) process.nextTick(() => this.maybeEnd());
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
   }
 
@@ -296,7 +298,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private async work(): Promise<void> {
     while (this.state === 'open' || this.state === 'closing') {
-      const wantRead = this.drainWanted && !this.push && this.rxBytes < this.maxBuffered;
+      // Once the application closed the connection nobody can read what the module still holds: it goes with the id.
+      const wantRead = this.drainWanted && !this.push && this.rxBytes < this.maxBuffered && this.closeMode === undefined;
       const wantSend = this.txBytes > 0 && !this.peerClosed && this.closeMode !== 'abort';
       try {
         if (wantRead) await this.drainOnce();
