@@ -122,7 +122,8 @@ async function runGet(text: string, o: GetOptions & GlobalOptions): Promise<void
       throw new HttpStatusError(status, `${url.href}: the server answered ${status} ${res.statusMessage ?? ''}`.trim());
     }
     const length = res.headers['content-length'] === undefined ? undefined : Number(res.headers['content-length']);
-    const bar = progressBar(length, o.json !== true);
+    // Like curl: no bar when the body itself goes to the terminal, where the two would write over each other.
+    const bar = progressBar(length, o.json !== true && (o.output !== undefined || process.stdout.isTTY !== true));
     const m = meter((n) => bar.update(n));
     const sink = o.output !== undefined ? createWriteStream(o.output)
       : o.json === true ? new Writable({ write: (_c, _e, done) => done() }) : new PassThrough();

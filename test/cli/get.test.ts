@@ -157,3 +157,17 @@ test('on a terminal the progress bar is drawn on stderr and ends at 100 %', asyn
     term.kill();
   }
 }, 120_000);
+
+test('on a terminal with the body going to it too, no bar is drawn over the body (as curl does)', async () => {
+  const term = startTmux(`${process.execPath} ${CLI} ${hosts.join(' ')} get --ca ${join(dir, 'ca.pem')} https://big.test/cipher`, {
+    env: { USSL_PORT: undefined },
+  });
+  try {
+    const pane = await term.waitFor(/\[exited \d+\]/, 60_000);
+    expect(pane).toContain('[exited 0]');
+    expect(pane).toMatch(/^TLSv1\.2 TLS_\w+$/m); // the body on a line of its own
+    expect(pane).not.toMatch(/%\s*\|/); // and no progress bar
+  } finally {
+    term.kill();
+  }
+}, 60_000);
