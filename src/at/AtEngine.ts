@@ -9,6 +9,11 @@
  *
  * What is shown (trace, `unknown` events, error messages and contexts) goes through the {@link Redactor}: secret
  * arguments, echoed secrets and echoed payloads never appear there.
+ *
+ * Transparent data mode (quectel-at.md §5.2): a command with `dataMode` that is answered `CONNECT` hands the line to
+ * a {@link DataChannel}. From then on no byte is read as AT (the framer's raw mode), no command is written (they fail
+ * at once with `AT_DATA_MODE`), and the result codes that end data mode are looked for in band: `NO CARRIER`, the
+ * `OK` of an escape, `RDY`.
  */
 import { EventEmitter } from 'node:events';
 import { QuectelError, type QuectelErrorContext } from '../errors.js';
@@ -16,6 +21,7 @@ import { CME_ERRORS } from '../protocol/errorCodes.js';
 import type { Transport, TransportCloseEvent } from '../transport/Transport.js';
 import type { AtCommand, AtReply } from './AtCommand.js';
 import { AtFramer, type AtFrame, type FramerMode } from './AtFramer.js';
+import { DataChannel, type DataModeEnd } from './DataChannel.js';
 import { classifyLine, finalKind, URC_PREFIXES } from './classifyLine.js';
 import { prepareCommand, type PreparedCommand } from './commandLine.js';
 import { Redactor } from './Redactor.js';
@@ -47,6 +53,17 @@ export interface AtEngineOptions {
   readonly maxDataLength?: number;
   /** Largest file an `AT+QFDWL` may deliver; more is `AT_BAD_REPLY`. Default: 64 MiB. */
   readonly maxDownloadLength?: number;
+  /**
+   * The escape guard time of transparent mode, as the module keeps it (`ATS12`; quectel-at.md §5.2: 1 s): the line
+   * is kept quiet this long (and a margin) before and after `+++`. Default: 1000 ms.
+   */
+  readonly guardTimeMs?: number;
+  /**
+   * Transparent mode: how long the line must stay quiet (or carry only URCs) after `NO CARRIER`, `RDY` or an
+   * escape's `OK` in the data before data mode counts as ended; anything else after it makes it data. Also how long
+   * the possible start of such a line is held back at the end of a read. Default: 50 ms.
+   */
+  readonly dataModeSettleMs?: number;
 }
 
 /** One step seen by the trace hook. Texts of commands and lines (secrets redacted); payloads as sizes unless `traceData`. */
@@ -63,6 +80,8 @@ export interface AtEngineEvents {
   urc: [line: string, data: Uint8Array | undefined];
   /** The module announced a restart or power-down on its own: `RDY`, `POWERED DOWN`. */
   reset: [line: string];
+  /** The port entered transparent data mode (`CONNECT`) or left it. */
+  dataMode: [channel: DataChannel, ended: DataModeEnd | undefined];
   /** A line nobody expected (redacted): logged, never thrown. */
   unknown: [line: string];
   close: [event: TransportCloseEvent];
@@ -115,6 +134,13 @@ export const UNSTICK_PAYLOAD: Uint8Array = Uint8Array.from({ length: 1461 }, (_,
 /** Lines kept while waiting for an echo, before the oldest is given up as stale output. */
 const MAX_PRE_ECHO = 64;
 
+/** The result codes that end data mode whatever the host does (§5.2): the peer's close, a restart. */
+const DATA_MODE_ENDS = ['NO CARRIER', 'RDY'] as const;
+const ESCAPE = Uint8Array.from([0x2b, 0x2b, 0x2b]);
+const EMPTY = new Uint8Array(0);
+/** How long after the escape's guard time its `OK` may take. */
+const ESCAPE_ANSWER_MS = 2000;
+
 export class AtEngine extends EventEmitter<AtEngineEvents> {
   private readonly framer: AtFramer;
   private readonly redactor: Redactor;
@@ -139,12 +165,21 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
    */
   private dataEcho = false;
   private closed = false;
+  /** The port in transparent data mode, while it is. */
+  private channel: DataChannel | undefined;
+  /** Confirms a marker found in the data once the line stayed quiet after it. */
+  private markerTimer: NodeJS.Timeout | undefined;
+  /** Releases the end of a read held back as a possible marker start. */
+  private releaseTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly transport: Transport, private readonly options: AtEngineOptions = {}) {
     super();
     this.redactor = new Redactor(options.traceData === true);
     this.framer = new AtFramer(
-      { modeAfter: (line) => this.modeAfter(line), frame: (f) => this.onFrame(f), confirmEcho: (line) => this.answersAfterEcho(line) },
+      {
+        modeAfter: (line) => this.modeAfter(line), frame: (f) => this.onFrame(f), confirmEcho: (line) => this.answersAfterEcho(line),
+        plausibleAfterMarker: (line) => this.commandModeLine(line),
+      },
       { maxLineLength: options.maxLineLength, maxDownloadLength: options.maxDownloadLength },
     );
     transport.on('data', (chunk) => this.receive(chunk));
@@ -165,6 +200,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       return Promise.reject(e);
     }
     if (this.closed) return Promise.reject(new QuectelError('TRANSPORT_CLOSED', `${this.transport.url} is closed`));
+    if (this.channel) return Promise.reject(this.dataModeError(p));
     if (cmd.signal?.aborted) return Promise.reject(this.error('AT_ABORTED', p, 'aborted before it was sent'));
     return new Promise<AtReply>((resolve, reject) => {
       const signal = cmd.signal;
@@ -222,6 +258,11 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     return () => this.off('urc', listener);
   }
 
+  /** The port in transparent data mode, while it is (commands fail with `AT_DATA_MODE` meanwhile). */
+  get dataChannel(): DataChannel | undefined {
+    return this.channel;
+  }
+
   /** Closes the transport; everything pending fails with `TRANSPORT_CLOSED`. */
   async close(): Promise<void> {
     await this.transport.close();
@@ -230,7 +271,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   // ------------------------------------------------------------------ sending
 
   private pump(): void {
-    if (this.active || this.fence || this.closed) return;
+    if (this.active || this.fence || this.closed || this.channel) return;
     if (this.needsFence && this.queue.length > 0) return void this.runFence();
     const job = this.queue.shift();
     if (!job) return;
@@ -313,6 +354,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private async runFence(): Promise<void> {
     const attempts = this.options.fenceAttempts ?? 3;
     for (let n = 0; n < attempts && !this.closed; n++) {
+      // A late CONNECT put the port in data mode: a query now would go to the connection's peer. Its escape first.
+      while (this.channel) await this.channel.ended;
       const query = FENCE_QUERIES[this.fenceSeq++ % FENCE_QUERIES.length]!;
       // After one unanswered query, the module may be waiting for payload bytes: give it them first.
       const unstick = n === 1;
@@ -330,8 +373,9 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
         this.stale = undefined;
         return this.pump();
       }
-      // Nothing came back: the framer may be stuck counting payload bytes that were lost. Start clean.
-      this.framer.reset();
+      // Nothing came back: the framer may be stuck counting payload bytes that were lost. Start clean (unless a late
+      // CONNECT made the line a connection's meanwhile).
+      if (!this.channel) this.framer.reset();
     }
     for (const job of this.queue.splice(0)) job.reject(this.error('AT_NO_ANSWER', job.p, 'the module does not answer'));
   }
@@ -345,6 +389,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
 
   private modeAfter(line: string): FramerMode | undefined {
     const cmd = this.framingCommand();
+    // Transparent mode: from the byte after CONNECT on, the line is the connection's.
+    if (cmd?.dataMode && line === 'CONNECT') return { raw: { markers: DATA_MODE_ENDS } };
     if (cmd?.dataPrefix && line.startsWith(cmd.dataPrefix)) {
       const n = this.count(line.slice(cmd.dataPrefix.length));
       if (n !== undefined) return { data: n };
@@ -394,6 +440,16 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       case 'echo':
         this.trace('in', 'echo', undefined, undefined, true, frame.length);
         return;
+      case 'raw':
+        // A marker candidate that was refuted comes back as data.
+        clearTimeout(this.markerTimer);
+        this.trace('in', 'data', undefined, frame.bytes);
+        this.channel?.deliver(frame.bytes);
+        return;
+      case 'marker':
+        clearTimeout(this.markerTimer);
+        this.markerTimer = setTimeout(() => this.markerConfirmed(frame.text), this.options.dataModeSettleMs ?? 50);
+        return;
       case 'data':
         this.trace('in', 'data', this.redactor.line(frame.line), frame.bytes, active?.job.p.cmd.sensitive);
         return this.onData(active, frame.line, frame.bytes);
@@ -429,6 +485,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private onLine(line: string): void {
     // A late result is matched before anything else: its prefix need not be a known URC (`+QPING:`, `+QHTTPGET:`).
     if (this.settleLate(line)) return void this.emit('urc', line, undefined);
+    if (line === 'CONNECT' && this.framer.inRaw) return this.onConnect();
     if (this.fence) return this.onFenceLine(line);
     const active = this.active;
     const p = active?.job.p;
@@ -611,6 +668,11 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private receive(chunk: Uint8Array): void {
     const before = this.framer.swallowing;
     this.framer.push(chunk);
+    if (this.framer.inRaw) {
+      clearTimeout(this.releaseTimer);
+      // The end of this read may begin a result code; if nothing follows, it was data.
+      if (this.framer.rawHeld > 0) this.releaseTimer = setTimeout(() => this.framer.releaseRaw(), this.options.dataModeSettleMs ?? 50);
+    }
     const active = this.active;
     // Also while a match begun inside the data goes on: the block can end in the middle of the banner.
     if ((before || this.framer.swallowing || this.restartBanner.partial) && active && this.restartBanner.scan(chunk)) {
@@ -662,6 +724,9 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private shutDown(event: TransportCloseEvent): void {
     this.closed = true;
     clearTimeout(this.suspectTimer);
+    clearTimeout(this.markerTimer);
+    clearTimeout(this.releaseTimer);
+    if (this.channel) this.endDataMode(this.channel, 'closed');
     const error = new QuectelError('TRANSPORT_CLOSED', `${this.transport.url} closed (${event.reason})`, { reason: event.reason }, { cause: event.error });
     if (this.active) {
       clearTimeout(this.active.timer);
@@ -677,6 +742,100 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     this.late.clear();
     this.fence?.done(false);
     this.emit('close', event);
+  }
+
+  // ------------------------------------------------------------------ transparent data mode
+
+  /** `CONNECT` of a data-mode command: its channel takes the line. */
+  private onConnect(): void {
+    const active = this.active;
+    const channel = new DataChannel({
+      write: (bytes) => {
+        this.trace('out', 'payload', undefined, bytes);
+        return this.transport.write(bytes);
+      },
+      escape: (ch) => this.escape(ch),
+    }, active?.job.p.shown ?? this.stale?.shown ?? 'CONNECT', this.options.guardTimeMs ?? 1000);
+    this.channel = channel;
+    // Commands queued behind would be written into the connection's data: they fail instead.
+    for (const job of this.queue.splice(0)) job.reject(this.dataModeError(job.p));
+    this.emit('dataMode', channel, undefined);
+    if (active?.job.p.cmd.dataMode) {
+      this.heard(active);
+      return this.finish(active, { lines: active.lines, final: 'CONNECT', data: EMPTY, channel });
+    }
+    // The late CONNECT of a command that already failed: nobody wants the connection, so leave data mode at once.
+    this.unknown('CONNECT');
+    void channel.escape();
+  }
+
+  /** Runs the escape (§5.2): quiet, `+++`, quiet, `OK`; twice before giving up (then the engine resynchronises). */
+  private async escape(ch: DataChannel): Promise<void> {
+    const guard = ch.guardMs;
+    const margin = Math.max(20, guard / 5);
+    await ch.writesDone();
+    // Quiet on the line, not in the host's buffers: where the port can tell, from when its last byte left.
+    await this.transport.drain?.().catch(() => undefined);
+    let quietFrom = Math.max(ch.lastWriteAt, performance.now());
+    // Data mode can end under any await (NO CARRIER, a restart, the port): then there is nothing to escape.
+    const over = (): boolean => ch.state === 'ended' || this.closed;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (over()) return;
+      const wait = quietFrom + guard + margin - performance.now();
+      if (wait > 0) await sleepUnless(wait, ch.ended);
+      if (over()) return;
+      this.trace('out', 'payload', '+++ (escape)', ESCAPE);
+      const sent = performance.now();
+      ch.lastWriteAt = sent;
+      await this.transport.write(ESCAPE).catch(() => undefined);
+      quietFrom = performance.now();
+      // The module answers a guard time after the last `+` reached it, not before: an OK in the data before then is
+      // the peer's.
+      const early = sent + guard * 0.9 - performance.now();
+      if (early > 0) await sleepUnless(early, ch.ended);
+      if (over()) return;
+      this.framer.setRawMarkers([...DATA_MODE_ENDS, 'OK']);
+      await sleepUnless(guard * 0.1 + margin + ESCAPE_ANSWER_MS, ch.ended);
+      if (over()) return;
+      this.framer.setRawMarkers(DATA_MODE_ENDS);
+    }
+    // No answer: the escape may have been taken for data, or the module may be in command mode already. Fence.
+    this.unknown('[no OK after +++: resynchronising]');
+    this.framer.reset();
+    this.needsFence = true;
+    this.endDataMode(ch, 'lost');
+  }
+
+  /** A marker in the data stayed unrefuted for the settle time: data mode is over. */
+  private markerConfirmed(text: string): void {
+    const ch = this.channel;
+    const reason: DataModeEnd = text === 'NO CARRIER' ? 'no-carrier' : text === 'OK' ? 'escaped' : 'reset';
+    this.trace('in', 'line', text);
+    if (ch) this.endDataMode(ch, reason);
+    if (reason === 'reset') this.onReset('RDY');
+    // What followed (URCs the module held, the boot banner) is read as lines now.
+    this.framer.confirmMarker();
+    this.pump();
+  }
+
+  private endDataMode(ch: DataChannel, reason: DataModeEnd): void {
+    if (this.channel !== ch) return;
+    this.channel = undefined;
+    clearTimeout(this.releaseTimer);
+    ch.end(reason);
+    this.emit('dataMode', ch, reason);
+  }
+
+  /** Whether a line after a marker is something a module in command mode says unasked: a URC or a restart. */
+  private commandModeLine(line: string): boolean {
+    const kind = classifyLine(line, undefined, this.options.urcPrefixes ?? URC_PREFIXES);
+    return kind === 'urc' || kind === 'reset';
+  }
+
+  private dataModeError(p: PreparedCommand): QuectelError {
+    return new QuectelError('AT_DATA_MODE',
+      `${p.shown}: the port is in transparent data mode (${this.channel?.command ?? 'CONNECT'}): it carries that connection's bytes ` +
+      'and takes no command until the connection is closed or leaves data mode', { command: p.shown });
   }
 
   /** What an error may carry about a command: how it is shown, never its secrets or payload. */
@@ -700,6 +859,13 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       length: length ?? bytes?.length ?? text?.length ?? 0, ...(withBytes ? { bytes } : {}),
     });
   }
+}
+
+/** Waits `ms`, or less if `until` settles first; no timer is left behind either way. */
+async function sleepUnless(ms: number, until: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([until, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 function withDetail(error: QuectelError, line: string | undefined): QuectelError {

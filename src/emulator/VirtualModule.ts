@@ -210,6 +210,14 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.inPacer.push(bytes);
   }
 
+  /**
+   * Resolves once no more than `bytes` of the host's output are still on their way over the line to the module: a
+   * serial driver's buffer for writes, 0 for a drain.
+   */
+  inputBelow(bytes: number): Promise<void> {
+    return this.inPacer.whenBelow(bytes);
+  }
+
   /** Host bytes lost because the receive buffer was full (see {@link VirtualModuleOptions.rxBufferBytes}). */
   get rxDropped(): number {
     return this.rx.dropped;
