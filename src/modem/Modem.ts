@@ -259,7 +259,8 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
     if (transparent.length > 0 && client && !this.closed) {
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise<void>((r) => (timer = setTimeout(r, 3 * (this.options.at?.guardTimeMs ?? 1000) + 8000)));
-      await Promise.race([Promise.all(transparent.map((c) => c.close('abort').catch(() => undefined))), bound]);
+      const leave = Promise.all(transparent.map((c) => c.close('abort').catch(() => undefined))).then(() => this.connections.settled());
+      await Promise.race([leave, bound]);
       clearTimeout(timer);
     }
     this.closed = true;

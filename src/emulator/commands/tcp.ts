@@ -21,7 +21,7 @@ export const TCP_TABLE: CommandTable = {
   '+QIOPEN': (cmd, io, core) => {
     const maxPdp = core.profile.maxPdpContext;
     if (cmd.form === 'test') {
-      io.info(`+QIOPEN: (1-${maxPdp}),(0-11),"TCP/UDP/TCP LISTENER/UDP SERVICE","<IP_address>/<domain_name>",<remote_port>,<local_port>,(0-2)`);
+      io.info(`+QIOPEN: (1-${maxPdp}),(0-11),"TCP/UDP/TCP LISTENER/UDP SERVICE","<IP_address>/<domain_name>",<remote_port>,<local_port>,(0-${core.transparentSupported ? 2 : 1})`);
       return io.ok();
     }
     const pdpContext = intArg(cmd.args, 0, 1, maxPdp);

@@ -166,7 +166,7 @@ export class ConnectionService {
     const id = 0;
     const conn = new Connection(this.host, id, o.kind, 'transparent', (c) => {
       if (c.everOpened) this.free(c);
-      void this.restoreUrcPort();
+      this.restoring = this.restoreUrcPort();
     }, this.tuning);
     this.slots[id] = conn;
     const pdp = this.host.options.pdpContext ?? 1;
@@ -184,6 +184,12 @@ export class ConnectionService {
       await this.restoreUrcPort();
       if (isQuectelError(e, 'AT_ERROR') && e.context.command === command) {
         const n = typeof e.context.qiError === 'number' ? e.context.qiError : undefined;
+        // "Invalid parameters" with the id free and the port ours: the access mode itself, if the test form
+        // lists no mode 2 (else a degraded stack, T17).
+        if (n === 552 && !(await this.listsTransparent(o.kind))) {
+          throw new QuectelError('NOT_SUPPORTED', `${command} was refused with 552 (invalid parameters): this firmware has no ` +
+            "transparent mode (its test command lists no access mode 2); use receive: 'push'", { command, moduleError: n }, { cause: e });
+        }
         throw new QuectelError('SOCKET_OPEN_FAILED', `${o.kind === 'ssl' ? 'TLS' : 'TCP'} open of ${o.host}:${o.port} in transparent mode refused: ${e.message}`,
           { host: o.host, port: o.port, id, moduleError: n }, { cause: e });
       }
@@ -195,6 +201,14 @@ export class ConnectionService {
     }
     conn.openedTransparent(channel);
     return conn;
+  }
+
+  /** Whether the open command's test form lists access mode 2 (`…[,(0-2)]`); true when it cannot be told. */
+  private async listsTransparent(kind: ConnectionKind): Promise<boolean> {
+    const name = kind === 'ssl' ? '+QSSLOPEN' : '+QIOPEN';
+    const r = await this.host.send(`AT${name}=?`, { expect: [`${name}:`] }).catch(() => undefined);
+    const modes = /\(0-(\d)\)\]?\s*$/.exec(r?.lines[0] ?? '')?.[1];
+    return modes === undefined || Number(modes) >= 2;
   }
 
   /**
@@ -222,6 +236,14 @@ export class ConnectionService {
     }
     await this.host.send(`AT+QURCCFG="urcport","${dataModeUrcPort}"`, signal ? { signal } : {});
     this.urcPortToRestore = current;
+  }
+
+  /** The URC port being set back after a transparent connection closed, while it is. */
+  private restoring: Promise<void> | undefined;
+
+  /** Resolves once what a closed transparent connection left to do (setting the URC port back) is done. */
+  async settled(): Promise<void> {
+    await this.restoring;
   }
 
   /** URCs back where they went before a transparent connection moved them. */
