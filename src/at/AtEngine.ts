@@ -21,7 +21,8 @@ import { CME_ERRORS } from '../protocol/errorCodes.js';
 import type { Transport, TransportCloseEvent } from '../transport/Transport.js';
 import type { AtCommand, AtReply } from './AtCommand.js';
 import { AtFramer, type AtFrame, type FramerMode } from './AtFramer.js';
-import { DataChannel, type DataModeEnd } from './DataChannel.js';
+import type { DataChannel, DataModeEnd } from './DataChannel.js';
+import { DATA_MODE_ENDS, DataMode } from './DataMode.js';
 import { classifyLine, finalKind, URC_PREFIXES } from './classifyLine.js';
 import { prepareCommand, type PreparedCommand } from './commandLine.js';
 import { Redactor } from './Redactor.js';
@@ -134,12 +135,7 @@ export const UNSTICK_PAYLOAD: Uint8Array = Uint8Array.from({ length: 1461 }, (_,
 /** Lines kept while waiting for an echo, before the oldest is given up as stale output. */
 const MAX_PRE_ECHO = 64;
 
-/** The result codes that end data mode whatever the host does (§5.2): the peer's close, a restart. */
-const DATA_MODE_ENDS = ['NO CARRIER', 'RDY'] as const;
-const ESCAPE = Uint8Array.from([0x2b, 0x2b, 0x2b]);
 const EMPTY = new Uint8Array(0);
-/** How long after the escape's guard time its `OK` may take. */
-const ESCAPE_ANSWER_MS = 2000;
 
 export class AtEngine extends EventEmitter<AtEngineEvents> {
   private readonly framer: AtFramer;
@@ -165,12 +161,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
    */
   private dataEcho = false;
   private closed = false;
-  /** The port in transparent data mode, while it is. */
-  private channel: DataChannel | undefined;
-  /** Confirms a marker found in the data once the line stayed quiet after it. */
-  private markerTimer: NodeJS.Timeout | undefined;
-  /** Releases the end of a read held back as a possible marker start. */
-  private releaseTimer: NodeJS.Timeout | undefined;
+  /** Transparent data mode: the channel that holds the line, while one does. */
+  private readonly dataMode: DataMode;
 
   constructor(readonly transport: Transport, private readonly options: AtEngineOptions = {}) {
     super();
@@ -178,10 +170,23 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     this.framer = new AtFramer(
       {
         modeAfter: (line) => this.modeAfter(line), frame: (f) => this.onFrame(f), confirmEcho: (line) => this.answersAfterEcho(line),
-        plausibleAfterMarker: (line) => this.commandModeLine(line),
+        plausibleAfterMarker: (line) => this.dataMode.commandModeLine(line),
       },
       { maxLineLength: options.maxLineLength, maxDownloadLength: options.maxDownloadLength },
     );
+    this.dataMode = new DataMode({
+      framer: this.framer, transport, guardMs: options.guardTimeMs ?? 1000, settleMs: options.dataModeSettleMs ?? 50,
+      urcPrefixes: options.urcPrefixes ?? URC_PREFIXES,
+      isClosed: () => this.closed,
+      trace: (dir, kind, text, bytes) => this.trace(dir, kind, text, bytes),
+      unknown: (line) => this.unknown(line),
+      ended: (channel, reason) => {
+        this.emit('dataMode', channel, reason);
+        if (reason === 'reset') this.onReset('RDY');
+        if (reason === 'lost') this.needsFence = true;
+      },
+      resume: () => this.pump(),
+    });
     transport.on('data', (chunk) => this.receive(chunk));
     transport.once('close', (event) => this.shutDown(event));
   }
@@ -200,7 +205,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       return Promise.reject(e);
     }
     if (this.closed) return Promise.reject(new QuectelError('TRANSPORT_CLOSED', `${this.transport.url} is closed`));
-    if (this.channel) return Promise.reject(this.dataModeError(p));
+    if (this.channel) return Promise.reject(this.dataMode.refusal(p.shown));
     if (cmd.signal?.aborted) return Promise.reject(this.error('AT_ABORTED', p, 'aborted before it was sent'));
     return new Promise<AtReply>((resolve, reject) => {
       const signal = cmd.signal;
@@ -260,7 +265,11 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
 
   /** The port in transparent data mode, while it is (commands fail with `AT_DATA_MODE` meanwhile). */
   get dataChannel(): DataChannel | undefined {
-    return this.channel;
+    return this.dataMode.channel;
+  }
+
+  private get channel(): DataChannel | undefined {
+    return this.dataMode.channel;
   }
 
   /** Closes the transport; everything pending fails with `TRANSPORT_CLOSED`. */
@@ -441,15 +450,9 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
         this.trace('in', 'echo', undefined, undefined, true, frame.length);
         return;
       case 'raw':
-        // A marker candidate that was refuted comes back as data.
-        clearTimeout(this.markerTimer);
-        this.trace('in', 'data', undefined, frame.bytes);
-        this.channel?.deliver(frame.bytes);
-        return;
+        return this.dataMode.deliver(frame.bytes);
       case 'marker':
-        clearTimeout(this.markerTimer);
-        this.markerTimer = setTimeout(() => this.markerConfirmed(frame.text), this.options.dataModeSettleMs ?? 50);
-        return;
+        return this.dataMode.marker(frame.text);
       case 'data':
         this.trace('in', 'data', this.redactor.line(frame.line), frame.bytes, active?.job.p.cmd.sensitive);
         return this.onData(active, frame.line, frame.bytes);
@@ -668,11 +671,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private receive(chunk: Uint8Array): void {
     const before = this.framer.swallowing;
     this.framer.push(chunk);
-    if (this.framer.inRaw) {
-      clearTimeout(this.releaseTimer);
-      // The end of this read may begin a result code; if nothing follows, it was data.
-      if (this.framer.rawHeld > 0) this.releaseTimer = setTimeout(() => this.framer.releaseRaw(), this.options.dataModeSettleMs ?? 50);
-    }
+    if (this.framer.inRaw) this.dataMode.afterRead();
     const active = this.active;
     // Also while a match begun inside the data goes on: the block can end in the middle of the banner.
     if ((before || this.framer.swallowing || this.restartBanner.partial) && active && this.restartBanner.scan(chunk)) {
@@ -724,9 +723,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private shutDown(event: TransportCloseEvent): void {
     this.closed = true;
     clearTimeout(this.suspectTimer);
-    clearTimeout(this.markerTimer);
-    clearTimeout(this.releaseTimer);
-    if (this.channel) this.endDataMode(this.channel, 'closed');
+    this.dataMode.shutDown();
     const error = new QuectelError('TRANSPORT_CLOSED', `${this.transport.url} closed (${event.reason})`, { reason: event.reason }, { cause: event.error });
     if (this.active) {
       clearTimeout(this.active.timer);
@@ -749,16 +746,9 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   /** `CONNECT` of a data-mode command: its channel takes the line. */
   private onConnect(): void {
     const active = this.active;
-    const channel = new DataChannel({
-      write: (bytes) => {
-        this.trace('out', 'payload', undefined, bytes);
-        return this.transport.write(bytes);
-      },
-      escape: (ch) => this.escape(ch),
-    }, active?.job.p.shown ?? this.stale?.shown ?? 'CONNECT', this.options.guardTimeMs ?? 1000);
-    this.channel = channel;
+    const channel = this.dataMode.begin(active?.job.p.shown ?? this.stale?.shown ?? 'CONNECT');
     // Commands queued behind would be written into the connection's data: they fail instead.
-    for (const job of this.queue.splice(0)) job.reject(this.dataModeError(job.p));
+    for (const job of this.queue.splice(0)) job.reject(this.dataMode.refusal(job.p.shown));
     this.emit('dataMode', channel, undefined);
     if (active?.job.p.cmd.dataMode) {
       this.heard(active);
@@ -767,75 +757,6 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     // The late CONNECT of a command that already failed: nobody wants the connection, so leave data mode at once.
     this.unknown('CONNECT');
     void channel.escape();
-  }
-
-  /** Runs the escape (§5.2): quiet, `+++`, quiet, `OK`; twice before giving up (then the engine resynchronises). */
-  private async escape(ch: DataChannel): Promise<void> {
-    const guard = ch.guardMs;
-    const margin = Math.max(20, guard / 5);
-    await ch.writesDone();
-    // Quiet on the line, not in the host's buffers: where the port can tell, from when its last byte left.
-    await this.transport.drain?.().catch(() => undefined);
-    let quietFrom = Math.max(ch.lastWriteAt, performance.now());
-    // Data mode can end under any await (NO CARRIER, a restart, the port): then there is nothing to escape.
-    const over = (): boolean => ch.state === 'ended' || this.closed;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (over()) return;
-      const wait = quietFrom + guard + margin - performance.now();
-      if (wait > 0) await sleepUnless(wait, ch.ended);
-      if (over()) return;
-      this.trace('out', 'payload', '+++ (escape)', ESCAPE);
-      const sent = performance.now();
-      ch.lastWriteAt = sent;
-      await this.transport.write(ESCAPE).catch(() => undefined);
-      quietFrom = performance.now();
-      // The module answers a guard time after the last `+` reached it, not before: an OK in the data before then is
-      // the peer's.
-      const early = sent + guard * 0.9 - performance.now();
-      if (early > 0) await sleepUnless(early, ch.ended);
-      if (over()) return;
-      this.framer.setRawMarkers([...DATA_MODE_ENDS, 'OK']);
-      await sleepUnless(guard * 0.1 + margin + ESCAPE_ANSWER_MS, ch.ended);
-      if (over()) return;
-      this.framer.setRawMarkers(DATA_MODE_ENDS);
-    }
-    // No answer: the escape may have been taken for data, or the module may be in command mode already. Fence.
-    this.unknown('[no OK after +++: resynchronising]');
-    this.framer.reset();
-    this.needsFence = true;
-    this.endDataMode(ch, 'lost');
-  }
-
-  /** A marker in the data stayed unrefuted for the settle time: data mode is over. */
-  private markerConfirmed(text: string): void {
-    const ch = this.channel;
-    const reason: DataModeEnd = text === 'NO CARRIER' ? 'no-carrier' : text === 'OK' ? 'escaped' : 'reset';
-    this.trace('in', 'line', text);
-    if (ch) this.endDataMode(ch, reason);
-    if (reason === 'reset') this.onReset('RDY');
-    // What followed (URCs the module held, the boot banner) is read as lines now.
-    this.framer.confirmMarker();
-    this.pump();
-  }
-
-  private endDataMode(ch: DataChannel, reason: DataModeEnd): void {
-    if (this.channel !== ch) return;
-    this.channel = undefined;
-    clearTimeout(this.releaseTimer);
-    ch.end(reason);
-    this.emit('dataMode', ch, reason);
-  }
-
-  /** Whether a line after a marker is something a module in command mode says unasked: a URC or a restart. */
-  private commandModeLine(line: string): boolean {
-    const kind = classifyLine(line, undefined, this.options.urcPrefixes ?? URC_PREFIXES);
-    return kind === 'urc' || kind === 'reset';
-  }
-
-  private dataModeError(p: PreparedCommand): QuectelError {
-    return new QuectelError('AT_DATA_MODE',
-      `${p.shown}: the port is in transparent data mode (${this.channel?.command ?? 'CONNECT'}): it carries that connection's bytes ` +
-      'and takes no command until the connection is closed or leaves data mode', { command: p.shown });
   }
 
   /** What an error may carry about a command: how it is shown, never its secrets or payload. */
@@ -859,13 +780,6 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       length: length ?? bytes?.length ?? text?.length ?? 0, ...(withBytes ? { bytes } : {}),
     });
   }
-}
-
-/** Waits `ms`, or less if `until` settles first; no timer is left behind either way. */
-async function sleepUnless(ms: number, until: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([until, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
 }
 
 function withDetail(error: QuectelError, line: string | undefined): QuectelError {
