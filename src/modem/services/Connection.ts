@@ -310,7 +310,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (reason === 'no-carrier') return this.onClosedUrc();
       if (reason === 'reset') return this.lost('the module restarted in data mode');
       if (reason === 'closed') return this.lost('the port closed in data mode');
-      // 'escaped' (a close under way) and 'lost' (the engine resynchronises): the worker closes the id.
+      // An escape nobody answered: where the stream stands is not known; the engine resynchronises.
+      if (reason === 'lost') this.fail(new QuectelError('SOCKET_LOST', `connection ${this.id}: the module did not answer the escape (+++)`, { id: this.id }));
+      // 'escaped' (a close under way) and 'lost': the worker closes the id.
       this.wake();
     });
     this.opened();
