@@ -210,12 +210,19 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
   }
 
   /**
-   * Sends one command on the current port. While the module is being brought back (after a restart, a lost port or
-   * PDP context) the command waits until it is ready again, so it never runs between the machine's own steps.
-   * @throws QuectelError the engine's codes; the machine's failure if the module does not come back.
+   * Sends one command on the current port. While the module is being brought back (after a restart or a lost PDP
+   * context) the command waits until it is ready again, so it never runs between the machine's own steps. While the
+   * port itself is gone (`reconnecting`: unplugged, the server down) it fails at once: nobody knows when the port
+   * comes back, and a caller that wants to wait calls `whenReady()`.
+   * @throws QuectelError `MODEM_NO_PORT` while reconnecting; the engine's codes; the machine's failure if the module
+   *   does not come back.
    */
   async send(command: string, options?: SendOptions): Promise<AtReply> {
-    if (!this.actor.getSnapshot().matches({ connected: 'ready' })) await this.whenReady(options?.timeoutMs ?? 120_000);
+    const snap = this.actor.getSnapshot();
+    if (snap.matches('reconnecting')) {
+      throw new QuectelError('MODEM_NO_PORT', "the module's port is gone and the modem is reconnecting; nothing was sent (await modem.whenReady() to wait for the port)");
+    }
+    if (!snap.matches({ connected: 'ready' })) await this.whenReady(options?.timeoutMs ?? 120_000);
     return this.at.send(command, options);
   }
 

@@ -213,7 +213,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.drainWanted = true;
       this.wake();
     }
-    this.maybeEnd();
+    // 'end' on the next tick, never inside the call: a reader that is handed the last bytes and hears 'end' before
+    // it has them would end its own stream first and drop them (as a Node stream, which also defers it).
+    if (this.ended) process.nextTick(() => this.maybeEnd());
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
   }
 
