@@ -70,7 +70,13 @@ class Line {
     const deadline = performance.now() + 5000;
     for (;;) {
       const out = this.out.toString('latin1');
-      if (/\r\n(OK|ERROR|SEND OK|NO CARRIER|CONNECT|\+CME ERROR: \d+)\r\n/.test(out)) return this.take();
+      // Up to the final result code; what came after it (a URC) stays for the next wait.
+      const m = /\r\n(OK|ERROR|SEND OK|NO CARRIER|CONNECT|\+CME ERROR: \d+)\r\n/.exec(out);
+      if (m) {
+        const end = m.index + m[0].length;
+        this.out = this.out.subarray(end);
+        return out.slice(0, end);
+      }
       if (performance.now() > deadline) throw new Error(`no result for ${text}: ${JSON.stringify(out)}`);
       await sleep(5);
     }
@@ -176,9 +182,8 @@ test('ATO returns to the connection that escaped: CONNECT, then what the peer se
   await escape(line);
   line.take();
   // In buffer mode now: what is sent comes back as a recv URC, not on the line.
-  const sent = await line.command('AT+QSSLSEND=0,5', 'later');
-  expect(sent).toContain('SEND OK');
-  if (!sent.includes('+QSSLURC: "recv",0\r\n')) await line.waitFor('+QSSLURC: "recv",0\r\n');
+  expect(await line.command('AT+QSSLSEND=0,5', 'later')).toContain('SEND OK');
+  await line.waitFor('+QSSLURC: "recv",0\r\n');
   line.take();
   line.write('ATO\r');
   await line.waitFor('\r\nCONNECT\r\nlater');
@@ -217,8 +222,11 @@ test('AT+QISWTMD: buffer → push (what was buffered is pushed at once) → tran
   const { line } = await setup();
   expect(await line.command('AT+QSSLOPEN=1,1,0,"echo.test",443,0')).toBe('\r\nOK\r\n');
   await line.waitFor('+QSSLOPEN: 0,0\r\n');
-  if (!(await line.command('AT+QSSLSEND=0,3', 'one')).includes('+QSSLURC: "recv",0\r\n')) await line.waitFor('+QSSLURC: "recv",0\r\n');
-  expect(await line.command('AT+QISWTMD=0,1')).toBe('\r\nOK\r\n\r\n+QSSLURC: "recv",0,3\r\none\r\n');
+  await line.command('AT+QSSLSEND=0,3', 'one');
+  await line.waitFor('+QSSLURC: "recv",0\r\n');
+  line.take();
+  expect(await line.command('AT+QISWTMD=0,1')).toBe('\r\nOK\r\n');
+  await line.waitFor('\r\n+QSSLURC: "recv",0,3\r\none\r\n');
   line.write('AT+QISWTMD=0,2\r');
   await line.waitFor('\r\nCONNECT\r\n');
   line.take();
