@@ -19,7 +19,7 @@ import { openTransport } from '../transport/openTransport.js';
 import { SerialPortTransport } from '../transport/SerialPortTransport.js';
 import type { Transport, TransportFactory } from '../transport/Transport.js';
 import { atText } from './atText.js';
-import { connectionMachine } from './connection/connectionMachine.js';
+import { connectionMachine, type LossCause } from './connection/connectionMachine.js';
 import type { ModemOptions, ModuleInfo, UrcPort } from './ModemOptions.js';
 import { ConnectionService } from './services/ConnectionService.js';
 import { DnsService } from './services/DnsService.js';
@@ -40,7 +40,7 @@ export interface ModemEvents {
   /** Every state change, as a dotted path: `connected.registration`, `reconnecting`, `failed`. */
   state: [state: string];
   /** The module restarted, the port was lost or the PDP context dropped: sockets are gone. */
-  socketsLost: [];
+  socketsLost: [why: LossCause];
   /** Every URC of the current port, across reconnects; with its bytes for direct-push data. */
   urc: [line: string, data: Uint8Array | undefined];
 }
@@ -115,7 +115,7 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
             await hook(at, signal);
           }
         },
-        onSocketsLost: () => this.emit('socketsLost'),
+        onSocketsLost: (why) => this.emit('socketsLost', why),
       },
     });
     this.actor.subscribe({
@@ -212,14 +212,15 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
   /**
    * Sends one command on the current port. While the module is being brought back (after a restart or a lost PDP
    * context) the command waits until it is ready again, so it never runs between the machine's own steps. While the
-   * port itself is gone (`reconnecting`: unplugged, the server down) it fails at once: nobody knows when the port
-   * comes back, and a caller that wants to wait calls `whenReady()`.
+   * port itself is gone (`reconnecting`, and `opening` it again: unplugged, the server down) it fails at once: nobody
+   * knows when the port comes back, and a caller that wants to wait calls `whenReady()`.
    * @throws QuectelError `MODEM_NO_PORT` while reconnecting; the engine's codes; the machine's failure if the module
    *   does not come back.
    */
   async send(command: string, options?: SendOptions): Promise<AtReply> {
     const snap = this.actor.getSnapshot();
-    if (snap.matches('reconnecting')) {
+    // Gone, or being opened again after it went (a network port's reopen can take its whole connect timeout).
+    if (snap.matches('reconnecting') || (snap.matches('opening') && snap.context.reconnects > 0)) {
       throw new QuectelError('MODEM_NO_PORT', "the module's port is gone and the modem is reconnecting; nothing was sent (await modem.whenReady() to wait for the port)");
     }
     if (!snap.matches({ connected: 'ready' })) await this.whenReady(options?.timeoutMs ?? 120_000);
@@ -249,6 +250,8 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
     try {
       snap = await waitFor(this.actor, (s) => s.matches({ connected: 'ready' }) || s.status !== 'active', { timeout: timeoutMs });
     } catch (e) {
+      // waitFor also rejects when the machine stops: that is close(), not a module that took too long.
+      if (this.closed) throw new QuectelError('MODEM_CLOSED', 'the modem was closed', {}, { cause: e });
       throw new QuectelError('MODEM_NO_ANSWER', `the module was not ready within ${timeoutMs} ms (${this.state})`, {}, { cause: e });
     }
     if (this.closed) throw new QuectelError('MODEM_CLOSED', 'the modem was closed');

@@ -98,6 +98,7 @@ export class Socket {
     if (this.state === 'connecting') throw new OSError(errno.EALREADY, 'a connect is already in progress');
     this.state = 'connecting';
     this.peer = [host, port];
+    this.connectError = undefined;
     this.connecting = this.open(host, port);
     if (this.timeoutS === 0) {
       this.connecting.catch((e: unknown) => (this.connectError = e));
@@ -106,9 +107,13 @@ export class Socket {
     await this.connecting;
   }
 
-  /** @internal The socket is connected (or failed); wrap_socket waits on it. */
+  /**
+   * @internal The socket is connected, or its connect failed; wrap_socket waits on it.
+   * @throws OSError the error of a non-blocking connect that failed in the background.
+   */
   async settled(): Promise<void> {
     await this.connecting?.catch(() => undefined);
+    if (this.state !== 'connected' && this.connectError !== undefined) throw toOSError(this.connectError, 'wrap_socket', false);
   }
 
   private async open(host: string, port: number): Promise<void> {
@@ -199,6 +204,7 @@ export class Socket {
       if (this.state !== 'connected') throw new OSError(errno.EBADF, 'the socket was closed while recv waited');
       await this.waitReadable(conn, deadline);
     }
+    if ((this.state as State) !== 'connected') throw new OSError(errno.EBADF, 'the socket was closed while recv waited');
     if (conn.readableLength === 0 && conn.failure && !conn.peerClosed) throw toOSError(conn.failure, 'recv', this.tls !== undefined);
     return conn.read(n);
   }
@@ -349,7 +355,8 @@ export class Socket {
 
   private connected(what: string): Connection {
     this.usable(what);
-    if (this.state === 'connecting' && this.connectError) throw toOSError(this.connectError, what, this.tls !== undefined);
+    // A non-blocking connect that failed in the background: its error is the answer, as SO_ERROR gives it.
+    if (this.state !== 'connected' && this.connectError !== undefined) throw toOSError(this.connectError, what, this.tls !== undefined);
     if (this.state !== 'connected' || !this.conn) throw new OSError(errno.ENOTCONN, `${what} on a socket that is not connected`);
     if (this.conn.state === 'closed' && this.conn.failure && this.conn.readableLength === 0) {
       throw toOSError(this.conn.failure, what, this.tls !== undefined);

@@ -160,7 +160,7 @@ export class SocketStream extends Duplex {
   }
 
   private touch(): void {
-    if (!this.idle) return;
+    if (!this.idle || this.destroyed) return;
     clearTimeout(this.idle.timer);
     this.idle.timer = setTimeout(() => this.emit('timeout'), this.idle.ms);
   }

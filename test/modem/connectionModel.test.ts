@@ -66,7 +66,7 @@ async function play(events: readonly string[]): Promise<string> {
   cleanups.push(() => modem.close());
   if (events.includes('RESTARTS')) {
     // The host learns of a spontaneous restart only from its RDY; wait until the machine has seen it.
-    const recovering = new Promise<void>((resolve) => modem.on('socketsLost', resolve));
+    const recovering = new Promise<void>((resolve) => modem.on('socketsLost', () => resolve()));
     m.faults.reset();
     await recovering;
   }

@@ -69,7 +69,7 @@ describe('bring-up', () => {
     await modem.send('AT+QSSLCFG="sni",1,1');
     let lost = 0;
     modem.on('socketsLost', () => lost++);
-    const restarted = new Promise<void>((r) => modem.on('socketsLost', r));
+    const restarted = new Promise<void>((r) => modem.on('socketsLost', () => r()));
     await modem.send('AT+CFUN=1,1');
     await restarted;
     await modem.whenReady(5000);

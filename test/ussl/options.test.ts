@@ -131,7 +131,7 @@ test('after a restart the contexts in use are configured again: the next wrap li
   const { modem, module, commands } = await open({ boot: { rebootSilenceMs: 20 } });
   const options = { cadata: pki.ca.cert, server_hostname: 'myssl.test' };
   await echo(modem, options);
-  const restarted = new Promise<void>((r) => modem.once('socketsLost', r));
+  const restarted = new Promise<void>((r) => modem.once('socketsLost', () => r()));
   module.faults.reset();
   await restarted;
   await modem.whenReady(5000);

@@ -20,7 +20,7 @@ export interface ConnectionInput {
   /** Re-applies what services configured (SSL contexts in use) after a restart or reconnect; stop when `signal` aborts. */
   readonly restore: (at: AtClient, signal: AbortSignal) => Promise<void>;
   /** The module restarted, the port vanished or the PDP context was lost: every socket is gone. */
-  readonly onSocketsLost: () => void;
+  readonly onSocketsLost: (why: LossCause) => void;
 }
 
 export interface ConnectionContext extends ConnectionInput {
@@ -42,6 +42,9 @@ export type ConnectionEvent =
 
 const isReset = (e: unknown) => isQuectelError(e, 'AT_MODULE_RESET');
 const isPortLoss = (e: unknown) => isQuectelError(e, 'TRANSPORT_CLOSED') || isQuectelError(e, 'MODEM_PORT_LOST');
+/** Why the module's sockets are gone: it restarted, the port went, or the network dropped the PDP context. */
+export type LossCause = 'restart' | 'port' | 'pdp';
+
 const backoff = (n: number, r: { initialDelayMs?: number; maxDelayMs?: number } | undefined, first: number, cap: number) =>
   Math.min((r?.initialDelayMs ?? first) * 2 ** Math.max(0, n - 1), r?.maxDelayMs ?? cap);
 
@@ -49,7 +52,7 @@ const backoff = (n: number, r: { initialDelayMs?: number; maxDelayMs?: number } 
 const onPdpLost = {
   PDP_LOST: {
     guard: 'ourContext' as const, target: '#connection.connected.pdpLost',
-    actions: ['notePdpLost' as const, 'socketsLost' as const],
+    actions: ['notePdpLost' as const, { type: 'socketsLost' as const, params: { why: 'pdp' as const } }],
   },
 };
 
@@ -77,7 +80,7 @@ export const connectionMachine = setup({
   },
   actions: {
     recordFailure: assign({ failure: ({ event }) => toError(errorOf(event)) }),
-    socketsLost: ({ context }) => context.onSocketsLost(),
+    socketsLost: ({ context }, params: { why: LossCause }) => context.onSocketsLost(params.why),
     closeClient: ({ context }) => void context.client?.close().catch(() => undefined),
     notePdpLost: assign({ ip: undefined, pdpAttempts: ({ context }) => context.pdpAttempts + 1 }),
     countReset: assign({ resets: ({ context, event }) => context.resets + (event.type === 'MODULE_RESET' && event.line !== 'RDY' ? 0 : 1) }),
@@ -99,7 +102,7 @@ export const connectionMachine = setup({
       },
     },
     reconnecting: {
-      entry: [assign({ reconnects: ({ context }) => context.reconnects + 1, client: undefined }), 'socketsLost'],
+      entry: [assign({ reconnects: ({ context }) => context.reconnects + 1, client: undefined }), { type: 'socketsLost', params: { why: 'port' } }],
       after: { backoff: 'opening' },
     },
     connected: {
@@ -114,7 +117,7 @@ export const connectionMachine = setup({
           // While syncing a restart is what the step waits through (a command written during boot is answered
           // after RDY, T08); POWERED DOWN announces the RDY that follows, so one restart counts once.
           { guard: stateIn('#connection.connected.syncing'), actions: 'countReset' },
-          { target: '.syncing', actions: ['countReset', 'socketsLost'] },
+          { target: '.syncing', actions: ['countReset', { type: 'socketsLost', params: { why: 'restart' } }] },
         ],
       },
       initial: 'syncing',

@@ -343,7 +343,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private async work(): Promise<void> {
     if (this.channel) return this.workTransparent(this.channel);
     while (this.state === 'open' || this.state === 'closing') {
-      const wantRead = this.drainWanted && !this.push && this.rxBytes < this.maxBuffered;
+      // Once the application closed the connection nobody can read what the module still holds: it goes with the id.
+      const wantRead = this.drainWanted && !this.push && this.rxBytes < this.maxBuffered && this.closeMode === undefined;
       const wantSend = this.txBytes > 0 && !this.peerClosed && this.closeMode !== 'abort';
       try {
         if (wantRead) await this.drainOnce();

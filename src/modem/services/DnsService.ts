@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { QuectelError } from '../../errors.js';
 import { QI_ERRORS } from '../../protocol/errorCodes.js';
 import { atText } from '../atText.js';
+import type { LossCause } from '../connection/connectionMachine.js';
 import type { ServiceHost } from './ServiceHost.js';
 
 /** §7.3: the manual's maximum response time of AT+QIDNSGIP. */
@@ -22,6 +23,10 @@ export function hostName(host: string): string {
   if (host === '' || /\s/.test(host)) throw new QuectelError('INVALID_ARGUMENT', `host name is invalid: ${JSON.stringify(host)}`, { what: 'host name' });
   return host;
 }
+
+const LOSS_TEXT: Record<LossCause, string> = {
+  restart: 'the module restarted', port: 'the port was lost', pdp: 'the network dropped the PDP context',
+};
 
 /** One `AT+QIDNSGIP` whose answer the service waits for. */
 interface Query {
@@ -44,7 +49,7 @@ export class DnsService {
   constructor(private readonly host: ServiceHost) {
     host.on('urc', (line) => this.onUrc(line));
     // A restart, a lost port or PDP context: no answer will come for what was asked.
-    host.on('socketsLost', () => this.abandon(new QuectelError('DNS_FAILED', 'the module restarted or the connection was lost before the name was resolved')));
+    host.on('socketsLost', (why) => this.abandon(new QuectelError('DNS_FAILED', `${LOSS_TEXT[why]} before the name was resolved`), why === 'pdp'));
   }
 
   /**
@@ -64,9 +69,13 @@ export class DnsService {
     return run;
   }
 
-  /** Fails every query waiting for an answer; their late answers, if any, are still taken in their turn. */
-  abandon(error: Error): void {
-    for (const q of this.waiting.splice(0)) this.settle(q, error);
+  /**
+   * Fails every query waiting for an answer. `lateAnswers`: the module still runs them (the PDP context dropped),
+   * so they keep their place in line and their answers are taken for them, never for the next name; otherwise
+   * (a restart, another port) no answer will come and the line is cleared.
+   */
+  abandon(error: Error, lateAnswers = false): void {
+    for (const q of lateAnswers ? this.waiting : this.waiting.splice(0)) this.settle(q, error);
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import type { AtClient, SendOptions } from '../../at/AtClient.js';
 import type { AtReply } from '../../at/AtCommand.js';
+import type { LossCause } from '../connection/connectionMachine.js';
 import type { ModemOptions, ModuleInfo } from '../ModemOptions.js';
 
 export interface ServiceHost {
@@ -15,7 +16,7 @@ export interface ServiceHost {
   on(event: 'urc', listener: (line: string, data: Uint8Array | undefined) => void): unknown;
   off(event: 'urc', listener: (line: string, data: Uint8Array | undefined) => void): unknown;
   /** The module restarted, the port was lost, or the PDP context dropped: every connection is gone. */
-  on(event: 'socketsLost', listener: () => void): unknown;
+  on(event: 'socketsLost', listener: (why: LossCause) => void): unknown;
   /** Runs after a restart or reconnect, before the modem is ready again. */
   onRestore(hook: (at: AtClient, signal: AbortSignal) => Promise<void>): () => void;
 }

@@ -91,10 +91,16 @@ export class SslContextService {
     return this.exclusive(async () => {
       let ctx = this.slots.findIndex((s) => s.applied !== undefined && this.same(s.applied, wanted));
       if (ctx >= 0) return this.use(ctx);
-      const free = this.slots.map((s, i) => ({ s, i })).filter(({ s }) => s.users === 0).sort((a, b) => a.s.lastUsed - b.s.lastUsed);
+      // A file setting cannot be taken back (no AT+QSSLCFG form clears it): a context that names a CA or client
+      // file these settings do not want is only usable where the module ignores files (seclevel 0).
+      const free = this.slots.map((s, i) => ({ s, i }))
+        .filter(({ s }) => s.users === 0 && !leftoverMatters(s.applied ?? (s.wanted ? this.normalise(s.wanted) : undefined), wanted))
+        .sort((a, b) => a.s.lastUsed - b.s.lastUsed);
       // Prefer one that was never configured: nothing it holds is worth keeping.
       const pick = free.find(({ s }) => s.wanted === undefined) ?? free[0];
-      if (!pick) throw new QuectelError('SSL_CONTEXTS_BUSY', `all ${SSL_CONTEXTS} SSL contexts are in use with other settings`);
+      if (!pick) {
+        throw new QuectelError('SSL_CONTEXTS_BUSY', `all ${SSL_CONTEXTS} SSL contexts are in use with other settings, or name a CA or client file these settings do not want`);
+      }
       ctx = pick.i;
       this.use(ctx); // reserved before the first await: nobody else can take it while it is configured
       try {
@@ -156,6 +162,14 @@ export class SslContextService {
 
   private same(held: Map<keyof SslSettings, string | number>, wanted: Map<keyof SslSettings, string | number>): boolean {
     for (const [k, v] of wanted) if (held.get(k) !== v) return false;
-    return true;
+    return !leftoverMatters(held, wanted);
   }
+}
+
+const FILE_SETTINGS: ReadonlyArray<keyof SslSettings> = ['cacert', 'clientcert', 'clientkey'];
+
+/** The context names a file `wanted` does not, and `wanted` authenticates (seclevel 1 or 2), so the module would use it. */
+function leftoverMatters(held: ReadonlyMap<keyof SslSettings, string | number> | undefined, wanted: ReadonlyMap<keyof SslSettings, string | number>): boolean {
+  if (!held || Number(wanted.get('seclevel') ?? 0) === 0) return false;
+  return FILE_SETTINGS.some((k) => held.has(k) && !wanted.has(k));
 }
