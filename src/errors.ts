@@ -22,6 +22,10 @@ export type QuectelErrorCode =
   | 'AT_ABORTED'
   | 'AT_NO_ANSWER'
   | 'AT_BAD_REPLY'
+  /** The port is in transparent data mode: it carries one connection's bytes and takes no command. */
+  | 'AT_DATA_MODE'
+  /** Bytes for a transparent data mode that has ended (NO CARRIER, an escape, a restart). */
+  | 'AT_DATA_MODE_ENDED'
   // the connection machine
   | 'MODEM_NO_PORT'
   | 'MODEM_NO_ANSWER'
@@ -45,6 +49,10 @@ export type QuectelErrorCode =
   | 'SOCKET_LOST'
   | 'SEND_OUTCOME_UNKNOWN'
   | 'SSL_CONTEXTS_BUSY'
+  /** Transparent mode needs the port to itself: other connections are open on it. */
+  | 'PORT_IN_USE'
+  /** Transparent mode would lose URCs: they go to the port it takes over, and nowhere else was named. */
+  | 'URC_PORT_CONFLICT'
   // the QuecPython-shaped API
   | 'CERT_INVALID'
   | 'CIPHER_UNSUPPORTED'

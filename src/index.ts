@@ -13,14 +13,14 @@ export type { ApnOptions, ModemOptions, ModuleFamily, ModuleInfo, UrcPort } from
 export type { FileEntry, FileService, UploadOptions } from './modem/services/FileService.js';
 export type { DnsService } from './modem/services/DnsService.js';
 export type { ConnectionService, OpenConnectionOptions } from './modem/services/ConnectionService.js';
-export type { Connection, ConnectionKind, ConnectionTuning } from './modem/services/Connection.js';
+export type { Connection, ConnectionKind, ConnectionTuning, ReceiveMode } from './modem/services/Connection.js';
 export type { SslContextService, SslSettings } from './modem/services/SslContextService.js';
 export {
   CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, OSError, isOSError, errno, Socket, SocketStream,
 } from './ussl/index.js';
 export type { AddrInfo, ConnectTlsOptions, SocketAddress, SocketData, TlsVersion, Usocket, Ussl, WrapSocketOptions } from './ussl/index.js';
 export { AtClient } from './at/index.js';
-export type { AtClientOptions, AtReply, SendOptions, AtTraceEvent } from './at/index.js';
+export type { AtClientOptions, AtReply, SendOptions, AtTraceEvent, DataChannel, DataModeEnd } from './at/index.js';
 export { QuectelError, isQuectelError } from './errors.js';
 export type { QuectelErrorCode, QuectelErrorContext } from './errors.js';
 export {

@@ -39,6 +39,7 @@ const EXPECTED: Readonly<Record<string, RegExp>> = {
   'seedTwoWay.ts': /^Hello from myssl\.com: TLS TLSv1\.2, \S+, client ussl-bridge demo client\n\n$/,
   'modemUssl.ts': /^EC25: TLS open, \d+ AT commands the first time, 1 the second\nHTTP\/1\.1 200 OK\n$/,
   'httpsRequest.ts': /^200 Hello from myssl\.com: TLS TLSv1\.2, \S+, client anonymous\n$/,
+  'accessModes.ts': /^buffer: HTTP\/1\.1 200 OK, \d+ AT commands\npush: HTTP\/1\.1 200 OK, 2 AT commands\ntransparent: HTTP\/1\.1 200 OK, 2 AT commands\n$/,
 };
 
 test.each(files)('examples/%s runs with npx tsx and prints what its comments say', async (file) => {

@@ -2,6 +2,7 @@
  * A command as data (lessons.md §10.3): what to send, which reply lines belong to it, how long it may take, the
  * payload for its prompt or `CONNECT`, the counted data its reply carries, and a result that comes after `OK`.
  */
+import type { DataChannel } from './DataChannel.js';
 
 /** One command for the engine. */
 export interface AtCommand {
@@ -39,6 +40,12 @@ export interface AtCommand {
    * one. Default: false.
    */
   readonly single?: boolean;
+  /**
+   * Success is `CONNECT`, after which the port carries one connection's bytes (transparent mode, quectel-at.md
+   * §5.2: `AT+QSSLOPEN=…,2`, `AT+QIOPEN=…,2`, `AT+QISWTMD=<id>,2`, `ATO`): the reply's `channel` reads and writes
+   * them, and leaves data mode. Default: false.
+   */
+  readonly dataMode?: boolean;
   /** On `ERROR`, ask `AT+QIGETERROR` for the number and text (TCP/IP and SSL commands). Default: false. */
   readonly qiErrorDetail?: boolean;
   /**
@@ -62,6 +69,8 @@ export interface AtReply {
   readonly data: Uint8Array;
   /** The late result line, for commands with {@link AtCommand.lateResult}. */
   readonly late?: string;
+  /** The port in transparent data mode, for commands with {@link AtCommand.dataMode} that answered `CONNECT`. */
+  readonly channel?: DataChannel;
 }
 
 export { AT_TIMEOUTS, timeoutFor } from './dialect.js';

@@ -9,6 +9,11 @@
  *
  * What is shown (trace, `unknown` events, error messages and contexts) goes through the {@link Redactor}: secret
  * arguments, echoed secrets and echoed payloads never appear there.
+ *
+ * Transparent data mode (quectel-at.md §5.2): a command with `dataMode` that is answered `CONNECT` hands the line to
+ * a {@link DataChannel}. From then on no byte is read as AT (the framer's raw mode), no command is written (they fail
+ * at once with `AT_DATA_MODE`), and the result codes that end data mode are looked for in band: `NO CARRIER`, the
+ * `OK` of an escape, `RDY`.
  */
 import { EventEmitter } from 'node:events';
 import { QuectelError, type QuectelErrorContext } from '../errors.js';
@@ -16,6 +21,8 @@ import { CME_ERRORS } from '../protocol/errorCodes.js';
 import type { Transport, TransportCloseEvent } from '../transport/Transport.js';
 import type { AtCommand, AtReply } from './AtCommand.js';
 import { AtFramer, type AtFrame, type FramerMode } from './AtFramer.js';
+import type { DataChannel, DataModeEnd } from './DataChannel.js';
+import { DATA_MODE_ENDS, DataMode } from './DataMode.js';
 import { classifyLine, finalKind, URC_PREFIXES } from './classifyLine.js';
 import { prepareCommand, type PreparedCommand } from './commandLine.js';
 import { Redactor } from './Redactor.js';
@@ -52,6 +59,17 @@ export interface AtEngineOptions {
   readonly maxDataLength?: number;
   /** Largest file an `AT+QFDWL` may deliver; more is `AT_BAD_REPLY`. Default: 64 MiB. */
   readonly maxDownloadLength?: number;
+  /**
+   * The escape guard time of transparent mode, as the module keeps it (`ATS12`; quectel-at.md §5.2: 1 s): the line
+   * is kept quiet this long (and a margin) before and after `+++`. Default: 1000 ms.
+   */
+  readonly guardTimeMs?: number;
+  /**
+   * Transparent mode: how long the line must stay quiet (or carry only URCs) after `NO CARRIER`, `RDY` or an
+   * escape's `OK` in the data before data mode counts as ended; anything else after it makes it data. Also how long
+   * the possible start of such a line is held back at the end of a read. Default: 50 ms.
+   */
+  readonly dataModeSettleMs?: number;
 }
 
 /** One step seen by the trace hook. Texts of commands and lines (secrets redacted); payloads as sizes unless `traceData`. */
@@ -68,6 +86,8 @@ export interface AtEngineEvents {
   urc: [line: string, data: Uint8Array | undefined];
   /** The module announced a restart or power-down on its own: `RDY`, `POWERED DOWN`. */
   reset: [line: string];
+  /** The port entered transparent data mode (`CONNECT`) or left it. */
+  dataMode: [channel: DataChannel, ended: DataModeEnd | undefined];
   /** A line nobody expected (redacted): logged, never thrown. */
   unknown: [line: string];
   close: [event: TransportCloseEvent];
@@ -122,6 +142,8 @@ export const UNSTICK_PAYLOAD: Uint8Array = Uint8Array.from({ length: 1461 }, (_,
 /** Lines kept while waiting for an echo, before the oldest is given up as stale output. */
 const MAX_PRE_ECHO = 64;
 
+const EMPTY = new Uint8Array(0);
+
 export class AtEngine extends EventEmitter<AtEngineEvents> {
   private readonly framer: AtFramer;
   private readonly redactor: Redactor;
@@ -153,14 +175,32 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
    * bytes (the file is then what the caller meant) and followed by its result; or the wait runs out.
    */
   private lateUpload: { readonly p: PreparedCommand; readonly timer: NodeJS.Timeout; connected: boolean } | undefined;
+  /** Transparent data mode: the channel that holds the line, while one does. */
+  private readonly dataMode: DataMode;
 
   constructor(readonly transport: Transport, private readonly options: AtEngineOptions = {}) {
     super();
     this.redactor = new Redactor(options.traceData === true);
     this.framer = new AtFramer(
-      { modeAfter: (line) => this.modeAfter(line), frame: (f) => this.onFrame(f), confirmEcho: (line) => this.answersAfterEcho(line) },
+      {
+        modeAfter: (line) => this.modeAfter(line), frame: (f) => this.onFrame(f), confirmEcho: (line) => this.answersAfterEcho(line),
+        plausibleAfterMarker: (line) => this.dataMode.commandModeLine(line),
+      },
       { maxLineLength: options.maxLineLength, maxDownloadLength: options.maxDownloadLength },
     );
+    this.dataMode = new DataMode({
+      framer: this.framer, transport, guardMs: options.guardTimeMs ?? 1000, settleMs: options.dataModeSettleMs ?? 50,
+      urcPrefixes: options.urcPrefixes ?? URC_PREFIXES,
+      isClosed: () => this.closed,
+      trace: (dir, kind, text, bytes) => this.trace(dir, kind, text, bytes),
+      unknown: (line) => this.unknown(line),
+      ended: (channel, reason) => {
+        this.emit('dataMode', channel, reason);
+        if (reason === 'reset') this.onReset('RDY');
+        if (reason === 'lost') this.needsFence = true;
+      },
+      resume: () => this.pump(),
+    });
     transport.on('data', (chunk) => this.receive(chunk));
     transport.once('close', (event) => this.shutDown(event));
   }
@@ -179,6 +219,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       return Promise.reject(e);
     }
     if (this.closed) return Promise.reject(new QuectelError('TRANSPORT_CLOSED', `${this.transport.url} is closed`));
+    if (this.channel) return Promise.reject(this.dataMode.refusal(p.shown));
     if (cmd.signal?.aborted) return Promise.reject(this.error('AT_ABORTED', p, 'aborted before it was sent'));
     return new Promise<AtReply>((resolve, reject) => {
       const signal = cmd.signal;
@@ -236,6 +277,15 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     return () => this.off('urc', listener);
   }
 
+  /** The port in transparent data mode, while it is (commands fail with `AT_DATA_MODE` meanwhile). */
+  get dataChannel(): DataChannel | undefined {
+    return this.dataMode.channel;
+  }
+
+  private get channel(): DataChannel | undefined {
+    return this.dataMode.channel;
+  }
+
   /** Closes the transport; everything pending fails with `TRANSPORT_CLOSED`. */
   async close(): Promise<void> {
     await this.transport.close();
@@ -244,7 +294,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   // ------------------------------------------------------------------ sending
 
   private pump(): void {
-    if (this.active || this.fence || this.closed || this.lateUpload) return;
+    if (this.active || this.fence || this.closed || this.channel || this.lateUpload) return;
     if (this.needsFence && this.queue.length > 0) return void this.runFence();
     const job = this.queue.shift();
     if (!job) return;
@@ -360,6 +410,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private async runFence(): Promise<void> {
     const attempts = this.options.fenceAttempts ?? 3;
     for (let n = 0; n < attempts && !this.closed; n++) {
+      // A late CONNECT put the port in data mode: a query now would go to the connection's peer. Its escape first.
+      while (this.channel) await this.channel.ended;
       const query = FENCE_QUERIES[this.fenceSeq++ % FENCE_QUERIES.length]!;
       // After one unanswered query, the module may be waiting for payload bytes: give it them first.
       const unstick = n === 1;
@@ -377,8 +429,9 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
         this.stale = undefined;
         return this.pump();
       }
-      // Nothing came back: the framer may be stuck counting payload bytes that were lost. Start clean.
-      this.framer.reset();
+      // Nothing came back: the framer may be stuck counting payload bytes that were lost. Start clean (unless a late
+      // CONNECT made the line a connection's meanwhile).
+      if (!this.channel) this.framer.reset();
     }
     for (const job of this.queue.splice(0)) job.reject(this.error('AT_NO_ANSWER', job.p, 'the module does not answer'));
   }
@@ -392,6 +445,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
 
   private modeAfter(line: string): FramerMode | undefined {
     const cmd = this.framingCommand();
+    // Transparent mode: from the byte after CONNECT on, the line is the connection's.
+    if (cmd?.dataMode && line === 'CONNECT') return { raw: { markers: DATA_MODE_ENDS } };
     if (cmd?.dataPrefix && line.startsWith(cmd.dataPrefix)) {
       const n = this.count(line.slice(cmd.dataPrefix.length));
       if (n !== undefined) return { data: n };
@@ -441,6 +496,10 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       case 'echo':
         this.trace('in', 'echo', undefined, undefined, true, frame.length);
         return;
+      case 'raw':
+        return this.dataMode.deliver(frame.bytes);
+      case 'marker':
+        return this.dataMode.marker(frame.text);
       case 'data':
         this.trace('in', 'data', this.redactor.line(frame.line), frame.bytes, active?.job.p.cmd.sensitive);
         return this.onData(active, frame.line, frame.bytes);
@@ -476,6 +535,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private onLine(line: string): void {
     // A late result is matched before anything else: its prefix need not be a known URC (`+QPING:`, `+QHTTPGET:`).
     if (this.settleLate(line)) return void this.emit('urc', line, undefined);
+    if (line === 'CONNECT' && this.framer.inRaw) return this.onConnect();
     if (this.lateUpload && !this.active && this.onLateUploadLine(line)) return;
     if (this.fence) return this.onFenceLine(line);
     const active = this.active;
@@ -660,6 +720,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private receive(chunk: Uint8Array): void {
     const before = this.framer.swallowing;
     this.framer.push(chunk);
+    if (this.framer.inRaw) this.dataMode.afterRead();
     const active = this.active;
     // Also while a match begun inside the data goes on: the block can end in the middle of the banner.
     if ((before || this.framer.swallowing || this.restartBanner.partial) && active && this.restartBanner.scan(chunk)) {
@@ -712,6 +773,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   private shutDown(event: TransportCloseEvent): void {
     this.closed = true;
     clearTimeout(this.suspectTimer);
+    this.dataMode.shutDown();
     const error = new QuectelError('TRANSPORT_CLOSED', `${this.transport.url} closed (${event.reason})`, { reason: event.reason }, { cause: event.error });
     if (this.active) {
       clearTimeout(this.active.timer);
@@ -729,6 +791,24 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     this.lateUpload = undefined;
     this.fence?.done(false);
     this.emit('close', event);
+  }
+
+  // ------------------------------------------------------------------ transparent data mode
+
+  /** `CONNECT` of a data-mode command: its channel takes the line. */
+  private onConnect(): void {
+    const active = this.active;
+    const channel = this.dataMode.begin(active?.job.p.shown ?? this.stale?.shown ?? 'CONNECT');
+    // Commands queued behind would be written into the connection's data: they fail instead.
+    for (const job of this.queue.splice(0)) job.reject(this.dataMode.refusal(job.p.shown));
+    this.emit('dataMode', channel, undefined);
+    if (active?.job.p.cmd.dataMode) {
+      this.heard(active);
+      return this.finish(active, { lines: active.lines, final: 'CONNECT', data: EMPTY, channel });
+    }
+    // The late CONNECT of a command that already failed: nobody wants the connection, so leave data mode at once.
+    this.unknown('CONNECT');
+    void channel.escape();
   }
 
   /** What an error may carry about a command: how it is shown, never its secrets or payload. */

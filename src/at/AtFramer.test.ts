@@ -27,6 +27,8 @@ const plain = (f: AtFrame): Plain => {
     case 'download': return { kind: 'download', trailer: f.trailer, hex: Buffer.from(f.bytes).toString('hex') };
     case 'echo': return { kind: 'echo', length: f.length };
     case 'overflow': return { kind: 'overflow', what: f.what };
+    case 'raw': return { kind: 'raw', hex: Buffer.from(f.bytes).toString('hex') };
+    case 'marker': return { kind: 'marker', text: f.text };
   }
 };
 
@@ -165,5 +167,91 @@ describe('payload echo', () => {
   test('no echo after all: bytes that matched the payload\'s start are read as lines again', () => {
     const p = latin1('\r\nSENT');
     expectFrames(latin1('\r\nSEND OK\r\n'), [line('SEND OK')], (f) => f.expectEcho(p));
+  });
+});
+
+describe('raw (transparent data mode)', () => {
+  /** A framer in raw mode after `CONNECT`, with the given plausibility; frames collected, the marker settled by hand. */
+  function rawFramer(plausible: (l: string) => boolean = (l) => l.startsWith('+Q')) {
+    const frames: AtFrame[] = [];
+    const f = new AtFramer({
+      modeAfter: (l) => (l === 'CONNECT' ? { raw: { markers: ['NO CARRIER', 'RDY'] } } : undefined),
+      frame: (x) => frames.push(x),
+      plausibleAfterMarker: plausible,
+    });
+    f.push(latin1('\r\nCONNECT\r\n'));
+    return { f, frames };
+  }
+  /** The raw bytes delivered so far, joined. */
+  const rawOf = (frames: AtFrame[]) => Buffer.concat(frames.flatMap((x) => (x.kind === 'raw' ? [x.bytes] : []))).toString('latin1');
+
+  test('every byte after CONNECT is data, OK and ERROR and URC text included', () => {
+    const data = '\r\nOK\r\nhello\r\nERROR\r\n+QSSLURC: "closed",0\r\n> \x00\xff';
+    for (const { name, chunks } of splits(latin1(data))) {
+      const { f, frames } = rawFramer();
+      for (const c of chunks) f.push(c);
+      f.releaseRaw();
+      expect(frames[0], name).toEqual({ kind: 'line', text: 'CONNECT' });
+      expect(rawOf(frames), name).toBe(data);
+      expect(f.inRaw, name).toBe(true);
+    }
+  });
+
+  test('NO CARRIER ends data mode once confirmed; URCs after it are lines; split anywhere', () => {
+    const input = latin1('payload\r\n\r\nNO CARRIER\r\n\r\n+QIURC: "pdpdeact",1\r\n');
+    for (const { name, chunks } of [...splits(input), { name: '1-byte', chunks: [...input].map((b) => Uint8Array.of(b)) }]) {
+      const { f, frames } = rawFramer();
+      for (const c of chunks) f.push(c);
+      expect(frames.filter((x) => x.kind === 'marker'), name).toEqual([{ kind: 'marker', text: 'NO CARRIER' }]);
+      f.confirmMarker();
+      expect(rawOf(frames), name).toBe('payload\r\n');
+      expect(frames.filter((x) => x.kind === 'line').map((x) => (x as { text: string }).text), name).toEqual(['CONNECT', '+QIURC: "pdpdeact",1']);
+      expect(f.inRaw, name).toBe(false);
+    }
+  });
+
+  test('NO CARRIER inside the data, followed by more data, is refuted at once and delivered as data', () => {
+    const data = 'a\r\nNO CARRIER\r\nmore data\r\nand more';
+    for (const { name, chunks } of splits(latin1(data))) {
+      const { f, frames } = rawFramer();
+      for (const c of chunks) f.push(c);
+      f.releaseRaw();
+      expect(rawOf(frames), name).toBe(data);
+      expect(f.inRaw, name).toBe(true);
+    }
+  });
+
+  test('the engine refutes a marker the line did not confirm: marker and what followed are data, searched again', () => {
+    const { f, frames } = rawFramer();
+    f.push(latin1('x\r\nRDY\r\n'));
+    expect(frames.at(-1)).toEqual({ kind: 'marker', text: 'RDY' });
+    f.refuteMarker();
+    f.push(latin1('y\r\nNO CARRIER\r\n'));
+    expect(frames.at(-1)).toEqual({ kind: 'marker', text: 'NO CARRIER' });
+    f.confirmMarker();
+    expect(rawOf(frames)).toBe('x\r\nRDY\r\ny');
+  });
+
+  test('the end of a read that may start a marker is held until more bytes or a release', () => {
+    const { f, frames } = rawFramer();
+    f.push(latin1('line\r\n'));
+    expect(rawOf(frames)).toBe('line');
+    expect(f.rawHeld).toBe(2);
+    f.releaseRaw();
+    expect(rawOf(frames)).toBe('line\r\n');
+    f.push(latin1('\r\nNO'));
+    expect(f.rawHeld).toBe(4);
+    f.push(latin1('T'));
+    expect(rawOf(frames)).toBe('line\r\n\r\nNOT');
+  });
+
+  test('markers can change in raw mode: OK counts only once armed', () => {
+    const { f, frames } = rawFramer();
+    f.push(latin1('\r\nOK\r\n'));
+    f.releaseRaw();
+    expect(rawOf(frames)).toBe('\r\nOK\r\n');
+    f.setRawMarkers(['NO CARRIER', 'RDY', 'OK']);
+    f.push(latin1('\r\nOK\r\n'));
+    expect(frames.at(-1)).toEqual({ kind: 'marker', text: 'OK' });
   });
 });

@@ -6,6 +6,13 @@
  *   data      exactly N raw bytes after a line that announced them (`+QSSLRECV: N`, `+QIRD: N`, a push URC)
  *   download  the file after `CONNECT` of AT+QFDWL, up to the `+QFDWL: <size>,<checksum>` trailer whose size and
  *             checksum both match the bytes before it (a file may contain trailer-like text: a log, a PEM bundle)
+ *   raw       transparent data mode (after `CONNECT` of `AT+QSSLOPEN=…,2`, `ATO`, `AT+QISWTMD`): every byte is the
+ *             connection's, except the result codes that end data mode, which arrive in band (`\r\nNO CARRIER\r\n`,
+ *             the `\r\nOK\r\n` after an escape, `\r\nRDY\r\n`). A marker found in the data is a candidate only: the
+ *             bytes after it are held until the engine confirms it (the line fell silent, or only URCs followed) or
+ *             refutes it (something that is no URC followed: the marker was data, and is delivered as such). The end
+ *             of a chunk that could be the start of a marker is held back too, until more bytes decide or the engine
+ *             releases it ({@link AtFramer.releaseRaw}).
  *   echo      the module repeating a payload the host just wrote (ATE1 with QISDE=1, or a BG95 upload, §6): taken
  *             while it matches the payload byte for byte, and kept only if the line after it is one the command can
  *             be answered with (a payload `+` is not the echo of the `+` of `+QFUPL: 1,2b00`); otherwise the bytes
@@ -29,15 +36,30 @@ export type AtFrame =
   | { readonly kind: 'download'; readonly bytes: Uint8Array; readonly trailer: string }
   /** A payload echo, consumed whole. */
   | { readonly kind: 'echo'; readonly length: number }
+  /** Transparent data mode: bytes of the connection. */
+  | { readonly kind: 'raw'; readonly bytes: Uint8Array }
+  /** Transparent data mode: a marker (its text, e.g. `NO CARRIER`) was found; the engine confirms or refutes it. */
+  | { readonly kind: 'marker'; readonly text: string }
   /** A line or download went past its bound; its bytes were dropped. */
   | { readonly kind: 'overflow'; readonly what: 'line' | 'download'; readonly limit: number };
 
-/** What follows a line: N counted bytes, or a file up to its trailer (`+QFDWL: `). */
-export type FramerMode = { readonly data: number } | { readonly download: { readonly trailer: string } };
+/**
+ * What follows a line: N counted bytes, a file up to its trailer (`+QFDWL: `), or transparent data up to one of the
+ * marker texts (`NO CARRIER`: matched as `\r\nNO CARRIER\r\n`).
+ */
+export type FramerMode =
+  | { readonly data: number }
+  | { readonly download: { readonly trailer: string } }
+  | { readonly raw: { readonly markers: readonly string[] } };
 
 export interface FramerHooks {
   /** Called for every complete line before it becomes a frame; a mode makes the bytes after it payload. */
   modeAfter(line: string): FramerMode | undefined;
+  /**
+   * Whether `line`, complete after a marker in transparent data, is something the module says in command mode (a
+   * URC, a restart). False refutes the marker at once. Default: no line does.
+   */
+  plausibleAfterMarker?(line: string): boolean;
   /** Whether `line`, the first line after what matched a payload, shows that it was the payload's echo. Default: yes. */
   confirmEcho?(line: string): boolean;
   /** Receives every frame, in order, as it completes. */
@@ -73,6 +95,13 @@ interface DownloadState {
   /** The last two bytes folded into the file, to recognise the CR LF that precedes the trailer (-1: none). */
   last: number;
   beforeLast: number;
+}
+interface RawState {
+  markers: Buffer[];
+  /** The end of the last chunk, which could be the start of a marker. */
+  held: Uint8Array;
+  /** A marker found, and the bytes after it while the engine decides. */
+  candidate?: { readonly marker: Buffer; readonly after: ByteSink };
 }
 interface EchoState {
   readonly payload: Uint8Array;
@@ -131,7 +160,7 @@ function indexOfBytes(bytes: Uint8Array, marker: Uint8Array, from: number): numb
 export class AtFramer {
   private readonly maxLine: number;
   private readonly maxDownload: number;
-  private mode: 'line' | 'data' | 'download' | 'echo' = 'line';
+  private mode: 'line' | 'data' | 'download' | 'echo' | 'raw' = 'line';
   private lineParts = new ByteSink();
   private lineLength = 0;
   /** Dropping the rest of an overlong line, up to its LF. */
@@ -141,6 +170,7 @@ export class AtFramer {
   private data: DataState | undefined;
   private download: DownloadState | undefined;
   private echo: EchoState | undefined;
+  private raw: RawState | undefined;
 
   constructor(private readonly hooks: FramerHooks, options: FramerOptions = {}) {
     this.maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
@@ -164,6 +194,50 @@ export class AtFramer {
     return this.mode === 'data' || this.mode === 'download';
   }
 
+  /** Whether bytes go to the connection of a transparent data mode. */
+  get inRaw(): boolean {
+    return this.mode === 'raw';
+  }
+
+  /** Bytes of transparent data held back as the possible start of a marker. */
+  get rawHeld(): number {
+    return this.raw && !this.raw.candidate ? this.raw.held.length : 0;
+  }
+
+  /** Changes the markers that end transparent data (the engine adds `OK` once an escape can have been answered). */
+  setRawMarkers(markers: readonly string[]): void {
+    if (this.raw) this.raw.markers = markers.map(markerBytes);
+  }
+
+  /** Delivers the bytes held back as a possible marker start: the line stayed silent, so they were data. */
+  releaseRaw(): void {
+    const r = this.raw;
+    if (!r || r.candidate || r.held.length === 0) return;
+    const held = r.held;
+    r.held = EMPTY;
+    this.hooks.frame({ kind: 'raw', bytes: held });
+  }
+
+  /** The candidate marker ends data mode: what came after it is read as lines. */
+  confirmMarker(): void {
+    const c = this.raw?.candidate;
+    if (!c) return;
+    this.raw = undefined;
+    this.mode = 'line';
+    const after = c.after.take();
+    if (after.length > 0) this.push(after);
+  }
+
+  /** The candidate marker was data: it and what followed it are delivered as data (and searched again). */
+  refuteMarker(): void {
+    const r = this.raw;
+    const c = r?.candidate;
+    if (!r || !c) return;
+    r.candidate = undefined;
+    this.hooks.frame({ kind: 'raw', bytes: c.marker.subarray(0, 1) });
+    this.pushRaw(Buffer.concat([c.marker.subarray(1), c.after.take()]), 0);
+  }
+
   /** Whether a line, payload, download or echo is incomplete. */
   get partial(): boolean {
     return this.mode !== 'line' || this.lineLength > 0 || this.skipping;
@@ -180,6 +254,7 @@ export class AtFramer {
     this.data = undefined;
     this.download = undefined;
     this.echo = undefined;
+    this.raw = undefined;
   }
 
   /** Takes the next chunk; frames go to {@link FramerHooks.frame} as they complete. */
@@ -191,6 +266,7 @@ export class AtFramer {
         case 'data': i = this.pushData(chunk, i); break;
         case 'download': i = this.pushDownload(chunk, i); break;
         case 'echo': i = this.pushEcho(chunk, i); break;
+        case 'raw': i = this.pushRaw(chunk, i); break;
       }
     }
   }
@@ -249,6 +325,13 @@ export class AtFramer {
   private completeLine(text: string): void {
     const mode = this.hooks.modeAfter(text);
     if (mode === undefined) return this.hooks.frame({ kind: 'line', text });
+    if ('raw' in mode) {
+      // Raw from here on, already while the engine takes the line (it may change the markers at once).
+      this.mode = 'raw';
+      this.raw = { markers: mode.raw.markers.map(markerBytes), held: EMPTY };
+      this.hooks.frame({ kind: 'line', text });
+      return;
+    }
     if ('data' in mode) {
       if (mode.data === 0) return this.hooks.frame({ kind: 'data', line: text, bytes: EMPTY });
       this.mode = 'data';
@@ -272,6 +355,52 @@ export class AtFramer {
       this.hooks.frame({ kind: 'data', line: s.line, bytes: s.bytes.take() });
     }
     return i + take;
+  }
+
+  private pushRaw(chunk: Uint8Array, start: number): number {
+    const r = this.raw!;
+    if (r.candidate) {
+      this.collectAfterMarker(r, chunk.subarray(start));
+      return chunk.length;
+    }
+    const buf = r.held.length === 0 ? chunk.subarray(start) : Buffer.concat([r.held, chunk.subarray(start)]);
+    r.held = EMPTY;
+    let at = -1;
+    let found: Buffer | undefined;
+    for (const m of r.markers) {
+      const i = indexOfBytes(buf, m, 0);
+      if (i >= 0 && (at < 0 || i < at)) {
+        at = i;
+        found = m;
+      }
+    }
+    if (found) {
+      if (at > 0) this.hooks.frame({ kind: 'raw', bytes: Uint8Array.prototype.slice.call(buf, 0, at) });
+      r.candidate = { marker: found, after: new ByteSink() };
+      this.hooks.frame({ kind: 'marker', text: latin1(found).trim() });
+      // The frame hook may have settled it already (refuted, or confirmed and left raw mode).
+      const rest = buf.subarray(at + found.length);
+      if (rest.length > 0) {
+        if (this.raw === r && r.candidate) this.collectAfterMarker(r, rest);
+        else this.push(rest);
+      }
+      return chunk.length;
+    }
+    const keep = Math.max(0, ...r.markers.map((m) => partialMarkerAt(buf, m, 0)));
+    if (buf.length > keep) this.hooks.frame({ kind: 'raw', bytes: Uint8Array.prototype.slice.call(buf, 0, buf.length - keep) });
+    r.held = keep > 0 ? Uint8Array.prototype.slice.call(buf, buf.length - keep) : EMPTY;
+    return chunk.length;
+  }
+
+  /** Bytes after a candidate marker: refuted as soon as a complete line is not something command mode would say. */
+  private collectAfterMarker(r: RawState, bytes: Uint8Array): void {
+    const c = r.candidate!;
+    c.after.append(bytes);
+    const text = latin1(c.after.take());
+    const lines = text.split('\n');
+    const complete = lines.slice(0, -1).map((l) => l.replace(/\r+$/, '')).filter((l) => l !== '');
+    const plausible = this.hooks.plausibleAfterMarker ?? (() => false);
+    if (complete.some((l) => !plausible(l)) || lines.at(-1)!.length > this.maxLine) this.refuteMarker();
   }
 
   private pushEcho(chunk: Uint8Array, start: number): number {
@@ -392,6 +521,9 @@ export class AtFramer {
     return undefined;
   }
 }
+
+/** A marker text as it arrives: a result code on a line of its own. */
+const markerBytes = (text: string): Buffer => Buffer.from(`\r\n${text}\r\n`, 'latin1');
 
 /** Length of the longest end of `buf` (from `from` on) that is a proper start of `marker`. */
 function partialMarkerAt(buf: Uint8Array, marker: Uint8Array, from: number): number {

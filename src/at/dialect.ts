@@ -68,6 +68,8 @@ interface DialectEntry {
   readonly payloadAfterConnect?: true;
   /** The read form answers one line whose prefix is also a URC's: an earlier such line is that URC. */
   readonly singleRead?: true;
+  /** The argument holding the access mode: 2 (transparent) answers `CONNECT` and puts the port in data mode. */
+  readonly accessModeArg?: number;
 }
 
 /** The network part of an open, per the manuals: `+QSSLOPEN` can take 150 s plus the negotiation time (300 s). */
@@ -82,8 +84,10 @@ export const DIALECT: Readonly<Record<string, DialectEntry>> = {
   '+QFUPL': { payloadAfterConnect: true },
   '+QFWRITE': { payloadAfterConnect: true },
   // §3, §7.2: OK now, the outcome later, for the client id in the given argument.
-  '+QSSLOPEN': { late: { idArg: 2, timeoutMs: OPEN_MS + 300_000 }, ownReplies: ['test'] },
-  '+QIOPEN': { late: { idArg: 1, timeoutMs: OPEN_MS }, ownReplies: ['test'] },
+  // Access mode 2 (§5.2): no OK, no late result, but CONNECT (or ERROR) and the port in transparent data mode.
+  '+QSSLOPEN': { late: { idArg: 2, timeoutMs: OPEN_MS + 300_000 }, ownReplies: ['test'], accessModeArg: 5 },
+  '+QIOPEN': { late: { idArg: 1, timeoutMs: OPEN_MS }, ownReplies: ['test'], accessModeArg: 6 },
+  '+QISWTMD': { ownReplies: ['test'], accessModeArg: 1 },
   '+QMTOPEN': { late: { idArg: 0, timeoutMs: OPEN_MS }, ownReplies: ['read', 'test'] },
   '+QMTCLOSE': { late: { idArg: 0, timeoutMs: 30_000 }, ownReplies: ['test'] },
   '+QMTCONN': { late: { idArg: 0, timeoutMs: OPEN_MS }, ownReplies: ['read', 'test'] },
@@ -148,9 +152,12 @@ export function timeoutFor(command: string, table: Readonly<Record<string, numbe
 /**
  * The options the dialect gives a command line: `AT+CPIN?` expects `+CPIN:` (so `+CPIN: READY` is its reply, not a
  * URC), `AT+QSSLRECV=0,1500` carries counted data, `AT+QFDWL="f"` downloads, `AT+QSSLOPEN=1,1,4,…` waits for
- * `+QSSLOPEN: 4,` after `OK`, `AT+QFUPL=…` writes its payload after `CONNECT`.
+ * `+QSSLOPEN: 4,` after `OK` (with access mode 2, for `CONNECT` and data mode, as `ATO` and `AT+QISWTMD=<id>,2`
+ * do), `AT+QFUPL=…` writes its payload after `CONNECT`.
  */
 export function commandDefaults(line: string, hasPayload = false): Partial<AtCommand> {
+  // ATO: back to transparent mode (§5.2), CONNECT or NO CARRIER.
+  if (/^ATO0?$/i.test(line)) return { dataMode: true };
   const shape = commandShape(line);
   if (!shape) return {};
   const { name, form, args } = shape;
@@ -163,7 +170,9 @@ export function commandDefaults(line: string, hasPayload = false): Partial<AtCom
       if (entry.dataPrefix) out.expect = [...(out.expect ?? []), entry.dataPrefix];
     }
     if (entry.download) out.download = true;
-    if (entry.late) {
+    const transparent = entry.accessModeArg !== undefined && args[entry.accessModeArg]?.trim() === '2';
+    if (transparent) out.dataMode = true;
+    if (entry.late && !transparent) {
       // The module reads the id as a number (`01` is 1) and answers it as one: `+QIOPEN: 1,0`.
       const raw = entry.late.idArg === undefined ? undefined : args[entry.late.idArg]?.trim();
       const id = raw !== undefined && /^\d+$/.test(raw) ? String(Number(raw)) : raw;

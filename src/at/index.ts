@@ -6,6 +6,8 @@ export type { AtClientOptions, SendOptions } from './AtClient.js';
 export { AtEngine } from './AtEngine.js';
 export type { AtEngineEvents, AtEngineOptions, AtTraceEvent } from './AtEngine.js';
 export type { AtCommand, AtReply } from './AtCommand.js';
+export { DataChannel } from './DataChannel.js';
+export type { DataModeEnd } from './DataChannel.js';
 export { AT_TIMEOUTS, BOOT_URCS, commandDefaults, commandShape, DIALECT, timeoutFor, URC_PREFIXES } from './dialect.js';
 export { AtFramer, DEFAULT_MAX_DOWNLOAD_LENGTH, DEFAULT_MAX_LINE_LENGTH } from './AtFramer.js';
 export type { AtFrame, FramerHooks, FramerMode, FramerOptions } from './AtFramer.js';

@@ -19,6 +19,9 @@ interface PendingRead {
   reject(e: Error): void;
 }
 
+/** Bytes a serial driver takes before a write waits for the line (a Linux tty's transmit buffer is 4 KiB). */
+const DRIVER_BUFFER_BYTES = 4096;
+
 const errorWith = (message: string, props: Record<string, unknown>): Error => Object.assign(new Error(message), props);
 
 /** One open port on a virtual module. */
@@ -71,7 +74,9 @@ export class EmulatorPort implements BindingPortInterface {
     if (this.vanished) return Promise.reject(errorWith('the port vanished (unplugged)', { disconnected: true }));
     if (!this.isOpen) return Promise.reject(new Error('Port is not open'));
     this.module.write(Buffer.from(buffer));
-    return Promise.resolve();
+    // A write completes once the bytes are in the UART driver's buffer, as a tty's does: past its size the writer
+    // waits for the line. Unpaced, the line takes everything at once.
+    return this.module.inputBelow(DRIVER_BUFFER_BYTES);
   }
 
   close(): Promise<void> {
@@ -107,8 +112,9 @@ export class EmulatorPort implements BindingPortInterface {
     return Promise.resolve();
   }
 
+  /** Resolves once every byte written has crossed the line to the module (`tcdrain`). */
   drain(): Promise<void> {
-    return Promise.resolve();
+    return this.module.inputBelow(0);
   }
 
   private serve(): void {

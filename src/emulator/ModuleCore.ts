@@ -143,6 +143,8 @@ export interface ModuleCore {
   /** What `seclevel` 2 with no CA file does: send the client certificate unverified, or refuse the open. */
   readonly clientCertWithoutCa: 'send' | 'refuse';
   readonly sim: 'READY' | 'absent' | 'PIN';
+  /** Whether the firmware has transparent access mode (2). */
+  readonly transparentSupported: boolean;
   /** Registration state (`<stat>` of CREG/CGREG/CEREG) as of now. */
   registration(): number;
   /** Module clock (`AT+CCLK`). */
@@ -164,4 +166,16 @@ export interface ModuleCore {
   reboot(): void;
   powerDown(): void;
   sleep(ms: number): Promise<void>;
+  /**
+   * Transparent mode (§5.2): answers `CONNECT`, and from then on the port carries `conn`'s bytes both ways until a
+   * guarded `+++` (then `OK`, and the connection is in buffer mode) or the peer closing (`NO CARRIER`). Data the
+   * connection buffered before follows the `CONNECT`.
+   */
+  enterDataMode(conn: NetConnection, io: ResponseWriter): void;
+  /** `ATO`: back to transparent mode on the connection that left it by `+++`; `NO CARRIER` when there is none. */
+  resumeDataMode(io: ResponseWriter): void;
+  /** Bytes from a transparent connection's peer, for the port. */
+  transparentOutput(conn: NetConnection, chunk: Buffer): void;
+  /** A transparent connection's peer closed, or the link broke. */
+  transparentClosed(conn: NetConnection): void;
 }

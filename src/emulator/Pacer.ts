@@ -96,6 +96,22 @@ export class Pacer {
     this.queued = 0;
     this.bursts = [];
     this.disarm();
+    this.settleBelow();
+  }
+
+  /** Resolves once no more than `bytes` are waiting on the line (a sender that paused for room). */
+  whenBelow(bytes: number): Promise<void> {
+    if (this.queued <= bytes) return Promise.resolve();
+    return new Promise((resolve) => this.below.push({ bytes, resolve }));
+  }
+
+  private below: Array<{ readonly bytes: number; readonly resolve: () => void }> = [];
+
+  private settleBelow(): void {
+    if (this.below.length === 0) return;
+    const still = this.below.filter((w) => w.bytes < this.queued);
+    for (const w of this.below) if (w.bytes >= this.queued) w.resolve();
+    this.below = still;
   }
 
   /** Arms the wake for the next delivery, unless the armed one is already for it. */
@@ -174,6 +190,7 @@ export class Pacer {
       }
     }
     this.queued -= count;
+    this.settleBelow();
     let left = count;
     while (left > 0 && this.bursts.length > 0) {
       const burst = this.bursts[0]!;

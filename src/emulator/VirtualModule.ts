@@ -8,6 +8,8 @@
  *                                                                       └─▶ node:net / node:tls
  */
 import { EventEmitter } from 'node:events';
+import { EscapeDetector } from './EscapeDetector.js';
+import type { NetConnection } from './network/NetConnection.js';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -18,7 +20,7 @@ import { FaultState } from './faults.js';
 import { resolveLatency, type LatencyProfileName } from './latencyProfiles.js';
 import {
   freshModuleState, type AtPortName, type CommandTable, type BootTiming, type LatencyProfile, type ModuleCore, type ModuleState,
-  type PayloadRequest, type PayloadResult, type ResolvedTarget,
+  type PayloadRequest, type PayloadResult, type ResolvedTarget, type ResponseWriter,
 } from './ModuleCore.js';
 import type { ModuleTraceEvent, VirtualModuleEvents } from './moduleEvents.js';
 import { ModuleResponse } from './ModuleResponse.js';
@@ -63,7 +65,21 @@ export interface VirtualModuleOptions {
    * firmware does which is not known (quectel-at.md §11 item 3). Default: `'send'`.
    */
   readonly clientCertWithoutCa?: 'send' | 'refuse';
+  /**
+   * The escape guard time of transparent mode: `+++` leaves data mode only with this much silence before and after
+   * it (quectel-at.md §5.2: 1 s). Tests shorten it. Default: 1000 ms.
+   */
+  readonly guardTimeMs?: number;
+  /**
+   * Whether the firmware has transparent access mode (2) for `AT+QSSLOPEN`/`AT+QIOPEN`/`AT+QISWTMD`. `false` models
+   * firmware without it: the test commands list `(0-1)` and mode 2 is a bad parameter (`ERROR`, 552). Default: true.
+   */
+  readonly transparent?: boolean;
 }
+
+/** Output waiting on the line past which a transparent connection stops reading its socket, and where it reads again. */
+const TRANSPARENT_HIGH_WATER = 64 * 1024;
+const TRANSPARENT_LOW_WATER = 16 * 1024;
 
 type Power = 'off' | 'booting' | 'on';
 interface HeldUrc { readonly bytes: Buffer }
@@ -84,6 +100,8 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   readonly imei: string;
   readonly clientCertWithoutCa: 'send' | 'refuse';
   readonly sim: 'READY' | 'absent' | 'PIN';
+  readonly transparentSupported: boolean;
+  readonly guardTimeMs: number;
   state: ModuleState;
   generation = 0;
   tzQuarters = 0;
@@ -113,6 +131,10 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private busy = false;
   private held: HeldUrc[] = [];
   private collector: PayloadCollector | undefined;
+  /** Transparent mode: the connection whose bytes the port carries, and the `+++` detector on its input. */
+  private data: { readonly conn: NetConnection; readonly escape: EscapeDetector } | undefined;
+  /** The connection that last left transparent mode by `+++`, for `ATO` (§5.2). */
+  private lastEscaped: NetConnection | undefined;
 
   constructor(options: VirtualModuleOptions = {}) {
     super();
@@ -136,6 +158,8 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.imei = options.imei ?? '866425030000001';
     this.clientCertWithoutCa = options.clientCertWithoutCa ?? 'send';
     this.sim = options.sim ?? 'READY';
+    this.transparentSupported = options.transparent ?? true;
+    this.guardTimeMs = options.guardTimeMs ?? 1000;
     this.state = freshModuleState(this.profile.urcPortDefault ?? this.atPort);
     this.registrationStat = options.registration?.stat ?? 1;
     this.registrationAfterMs = options.registration?.afterMs ?? 0;
@@ -184,6 +208,14 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     if (this.gone || this.disposed) return;
     this.attach();
     this.inPacer.push(bytes);
+  }
+
+  /**
+   * Resolves once no more than `bytes` of the host's output are still on their way over the line to the module: a
+   * serial driver's buffer for writes, 0 for a drain.
+   */
+  inputBelow(bytes: number): Promise<void> {
+    return this.inPacer.whenBelow(bytes);
   }
 
   /** Host bytes lost because the receive buffer was full (see {@link VirtualModuleOptions.rxBufferBytes}). */
@@ -262,7 +294,9 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     const bytes = Buffer.concat([Buffer.from(`\r\n${text}\r\n`, 'latin1'), data]);
     this.trace('module', 'line', text, text.length);
     if (data.length > 0) this.trace('module', 'data', undefined, data.length);
-    if (this.busy || this.collector) this.held.push({ bytes });
+    // Nothing is put into a data phase: a port in transparent mode is the connection's alone (TCP/IP AN §1.3,
+    // "exclusive mode"); its URCs wait until the port is back in command mode.
+    if (this.busy || this.collector || this.data) this.held.push({ bytes });
     else this.send(bytes);
   }
 
@@ -333,6 +367,78 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     return this.timers.sleep(ms);
   }
 
+  // ---------------------------------------------------------------- transparent mode (§5.2)
+
+  enterDataMode(conn: NetConnection, io: ResponseWriter): void {
+    io.result('CONNECT');
+    conn.accessMode = 2;
+    const gen = this.generation;
+    this.data = {
+      conn,
+      escape: new EscapeDetector(this.guardTimeMs, (bytes) => {
+        this.trace('host', 'payload', undefined, bytes.length);
+        conn.write(bytes);
+      }, () => {
+        if (gen === this.generation && this.data?.conn === conn) this.leaveDataMode('\r\nOK\r\n', conn);
+      }),
+    };
+    this.trace('module', 'line', 'CONNECT (transparent mode)', 7);
+    // What the connection buffered in command mode comes first (after `+++` it was in buffer mode).
+    const buffered = conn.take(Number.POSITIVE_INFINITY);
+    if (buffered.length > 0) this.transparentOutput(conn, buffered);
+    // Bytes the host sent before it saw CONNECT are data too.
+    if (this.rx.length > 0) {
+      const early = this.rx.take(this.rx.length);
+      this.data.escape.feed(early);
+    }
+  }
+
+  resumeDataMode(io: ResponseWriter): void {
+    const conn = this.lastEscaped;
+    // ATO: back to the connection that left transparent mode; NO CARRIER when there is none (EC200U TCP/IP AN §1.1).
+    if (!conn || this.state.conns[conn.id] !== conn || conn.state !== 2) return io.result('NO CARRIER');
+    this.enterDataMode(conn, io);
+  }
+
+  transparentOutput(conn: NetConnection, chunk: Buffer): void {
+    if (this.data?.conn !== conn) return;
+    this.trace('module', 'data', undefined, chunk.length);
+    this.send(chunk);
+    // No flow control to the host is modelled beyond the line itself: past the high-water mark the socket waits.
+    if (this.outPacer.pending > TRANSPARENT_HIGH_WATER && conn.socket && !conn.socket.isPaused()) {
+      const socket = conn.socket;
+      socket.pause();
+      void this.outPacer.whenBelow(TRANSPARENT_LOW_WATER).then(() => {
+        if (!socket.destroyed) socket.resume();
+      });
+    }
+  }
+
+  transparentClosed(conn: NetConnection): void {
+    if (this.data?.conn !== conn) return;
+    // §5.2: the module reports NO CARRIER; the id stays in the closing state (4) until AT+QSSLCLOSE frees it, as
+    // after a "closed" URC (§5.1) [INFER].
+    if (this.lastEscaped === conn) this.lastEscaped = undefined;
+    this.leaveDataMode('\r\nNO CARRIER\r\n', undefined);
+  }
+
+  /** The port is back in command mode: the result, then the URCs held meanwhile, then any queued command lines. */
+  private leaveDataMode(result: string, escaped: NetConnection | undefined): void {
+    const data = this.data;
+    if (!data) return;
+    data.escape.dispose();
+    this.data = undefined;
+    if (escaped) {
+      escaped.accessMode = 0;
+      this.lastEscaped = escaped;
+      if (escaped.socket?.isPaused()) escaped.socket.resume();
+    }
+    this.trace('module', 'line', result.trim(), result.trim().length);
+    this.send(Buffer.from(result, 'latin1'));
+    this.flushHeld();
+    this.kick();
+  }
+
   // ---------------------------------------------------------------- power
 
   /** Power-on: input is buffered from now, `RDY` after the boot time, then the rest of the banner. */
@@ -370,7 +476,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     if (gen !== this.generation || this.power !== 'on') return;
     const bytes = Buffer.from(`\r\n${text}\r\n`, 'latin1');
     this.trace('module', 'line', text, text.length);
-    if (this.busy || this.collector) this.held.push({ bytes });
+    if (this.busy || this.collector || this.data) this.held.push({ bytes });
     else this.send(bytes);
   }
 
@@ -415,6 +521,9 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.faults.onReboot();
     this.collector?.abandon();
     this.collector = undefined;
+    this.data?.escape.dispose();
+    this.data = undefined;
+    this.lastEscaped = undefined;
     this.rx.clear();
     this.held = [];
     this.busy = false;
@@ -453,6 +562,8 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
 
   private receive(chunk: Buffer): void {
     if (this.power === 'off' || !this.accepting) return;
+    // Transparent mode: every byte is the connection's, unless it is a guarded `+++`.
+    if (this.data) return this.data.escape.feed(chunk);
     const c = this.collector;
     let rest = chunk;
     if (c && !c.finished) {
@@ -492,7 +603,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     const gen = this.generation;
     this.processingGen = gen;
     try {
-      while (gen === this.generation && this.power === 'on' && this.accepting && !this.collector) {
+      while (gen === this.generation && this.power === 'on' && this.accepting && !this.collector && !this.data) {
         const line = this.rx.nextLine();
         if (line === undefined) break;
         this.busy = true;
@@ -510,10 +621,11 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
       if (this.processingGen === gen) this.processingGen = -1;
     }
     // Input that arrived while the last command finished, or after a payload phase ended.
-    if (gen === this.generation && this.rx.length > 0 && !this.collector) this.kick();
+    if (gen === this.generation && this.rx.length > 0 && !this.collector && !this.data) this.kick();
   }
 
   private flushHeld(): void {
+    if (this.data) return;
     const held = this.held;
     this.held = [];
     for (const u of held) this.send(u.bytes);

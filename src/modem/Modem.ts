@@ -70,8 +70,13 @@ function validateOptions(options: ModemOptions): void {
   }
   const ctx: unknown = options.pdpContext ?? 1;
   if (typeof ctx !== 'number' || !Number.isInteger(ctx) || ctx < 1 || ctx > 16) throw bad('pdpContext', ctx);
-  const port: unknown = options.urcPort;
-  if (port !== undefined && port !== 'usbat' && port !== 'usbmodem' && port !== 'uart1') throw bad('urcPort', port);
+  for (const what of ['urcPort', 'atPort', 'dataModeUrcPort'] as const) {
+    const port: unknown = options[what];
+    if (port !== undefined && port !== 'usbat' && port !== 'usbmodem' && port !== 'uart1') throw bad(what, port);
+  }
+  if (options.atPort !== undefined && options.dataModeUrcPort === options.atPort) {
+    throw bad('dataModeUrcPort (it is this port, atPort)', options.dataModeUrcPort);
+  }
 }
 
 const stateName = (value: SnapshotFrom<typeof connectionMachine>['value']): string =>
@@ -259,6 +264,16 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
   /** Stops the machine and closes the port; open connections fail (`SOCKET_LOST`); nothing keeps running afterwards. */
   async close(): Promise<void> {
     const client = this.actor.getSnapshot().context.client;
+    // A port left in transparent data mode keeps the module there after the host is gone, deaf to commands: leave
+    // it first (a guarded +++, then the close), within a bound.
+    const transparent = this.connections.all.filter((c) => c.receive === 'transparent' && c.state === 'open');
+    if (transparent.length > 0 && client && !this.closed) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((r) => (timer = setTimeout(r, 3 * (this.options.at?.guardTimeMs ?? 1000) + 8000)));
+      const leave = Promise.all(transparent.map((c) => c.close('abort').catch(() => undefined))).then(() => this.connections.settled());
+      await Promise.race([leave, bound]);
+      clearTimeout(timer);
+    }
     this.closed = true;
     this.actor.stop();
     for (const c of this.connections.all) c.lost('the modem was closed', true);

@@ -25,6 +25,19 @@ export interface ModemOptions {
   readonly pdpContext?: number;
   /** Where URCs must go; when set, a module routing them elsewhere is set right. Default: only read and reported. */
   readonly urcPort?: UrcPort;
+  /**
+   * Which AT interface this port is, where known (`usbat`, `usbmodem`, `uart1`). Only transparent mode asks: when
+   * URCs go to another interface, none can be lost while this port carries a connection's bytes. Default: unknown,
+   * and then URCs are taken to come to this port, as the library needs them to everywhere else.
+   */
+  readonly atPort?: UrcPort;
+  /**
+   * Where URCs go while this port is in transparent data mode: another interface, which `AT+QURCCFG="urcport"` is set
+   * to before the connection opens and set back from when it closes. While the port carries one connection's bytes
+   * the module cannot report anything on it (whether it keeps or drops those URCs is not documented, quectel-at.md
+   * §5.2), so without this (or an `atPort` URCs do not go to) a transparent open is refused. Default: none.
+   */
+  readonly dataModeUrcPort?: UrcPort;
   /** How long the module may take to answer `AT` after the port opened or it restarted. Default: 10000 ms. */
   readonly syncTimeoutMs?: number;
   /** SIM readiness deadline. Default: 20000 ms (§7.1). */

@@ -111,6 +111,18 @@ export class SerialPortTransport extends LinkTransport implements Transport {
       (error) => this.isClosing() || (error as SerialErrorFields).canceled === true);
   }
 
+  /**
+   * Resolves once the bytes written so far left the port (`tcdrain`): a guard time counted from here is silence on
+   * the line, not in the host's buffers.
+   * @throws QuectelError `TRANSPORT_CLOSED` when the port is closed, `TRANSPORT_WRITE_FAILED` when draining fails.
+   */
+  async drain(): Promise<void> {
+    if (!this.isOpen) throw closedError(this.url);
+    await new Promise<void>((resolve, reject) => {
+      this.stream.drain((error) => (error && this.isOpen ? reject(drainError(this.url, error)) : resolve()));
+    });
+    if (!this.isOpen) throw closedError(this.url);
+  }
 
   /**
    * Waits until written bytes left the port (`tcdrain`), then changes the line speed of the open port.
@@ -121,10 +133,7 @@ export class SerialPortTransport extends LinkTransport implements Transport {
     assertBaudRate(baudRate);
     if (!this.isOpen) throw closedError(this.url);
     // Bytes still in the UART would go out at the new speed, garbled.
-    await new Promise<void>((resolve, reject) => {
-      this.stream.drain((error) => (error && this.isOpen ? reject(drainError(this.url, error)) : resolve()));
-    });
-    if (!this.isOpen) throw closedError(this.url);
+    await this.drain();
     await new Promise<void>((resolve, reject) => {
       this.stream.update({ baudRate }, (error) => {
         if (!error) resolve();

@@ -46,6 +46,11 @@ export interface Transport extends EventEmitter<TransportEvents> {
   readonly isOpen: boolean;
   /** Sends bytes; resolves once they were handed to the OS or the link, rejects with `TRANSPORT_CLOSED` after close. */
   write(data: Uint8Array): Promise<void>;
+  /**
+   * Resolves once every byte written so far has left the host (`tcdrain` on a serial port), where the link can tell;
+   * a raw TCP link to a serial server cannot, and has no `drain`.
+   */
+  drain?(): Promise<void>;
   /** Closes the link; resolves once `'close'` was emitted. Closing twice is harmless. */
   close(): Promise<void>;
   /** Changes the line speed where the link has one (a serial port, local or over RFC 2217). */

@@ -11,6 +11,7 @@ export const errno = {
   EBADF: 9,
   EAGAIN: 11,
   ENOMEM: 12,
+  EBUSY: 16,
   ENODEV: 19,
   EINVAL: 22,
   EMFILE: 24,
@@ -74,6 +75,9 @@ const ERRNO_BY_CODE: Partial<Readonly<Record<QuectelErrorCode, number>>> = {
   SEND_OUTCOME_UNKNOWN: errno.EIO,
   SOCKET_IDS_EXHAUSTED: errno.EMFILE,
   SSL_CONTEXTS_BUSY: errno.EMFILE,
+  PORT_IN_USE: errno.EBUSY,
+  AT_DATA_MODE: errno.EBUSY,
+  AT_DATA_MODE_ENDED: errno.EPIPE,
   AT_TIMEOUT: errno.ETIMEDOUT,
   MODEM_NO_ANSWER: errno.ETIMEDOUT,
   AT_MODULE_RESET: errno.ECONNRESET,
@@ -105,7 +109,8 @@ const ERRNO_BY_CODE: Partial<Readonly<Record<QuectelErrorCode, number>>> = {
 /**
  * The OSError a ported script gets for a failure of the layers below. Errors that are not socket errors in Python
  * stay as they are: bad arguments (`INVALID_ARGUMENT`), certificates (`CERT_INVALID`), what the module cannot do
- * (`NOT_SUPPORTED`, `CIPHER_UNSUPPORTED`, `TLS_VERSION_UNSUPPORTED`).
+ * (`NOT_SUPPORTED`, `CIPHER_UNSUPPORTED`, `TLS_VERSION_UNSUPPORTED`), a modem set up without a place for URCs while
+ * a transparent connection holds its port (`URC_PORT_CONFLICT`).
  */
 export function toOSError(e: unknown, what: string, tls = false): unknown {
   if (!isQuectelError(e) || e instanceof OSError) return e;

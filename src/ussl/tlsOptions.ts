@@ -6,6 +6,7 @@
 import { QuectelError } from '../errors.js';
 import type { ModuleInfo } from '../modem/ModemOptions.js';
 import { hostName } from '../modem/services/DnsService.js';
+import type { ReceiveMode } from '../modem/services/Connection.js';
 import type { SslSettings } from '../modem/services/SslContextService.js';
 import { ALL_CIPHER_SUITES, CIPHER_SUITES, cipherSuiteByCode, formatCipherCode } from '../protocol/cipherSuites.js';
 import { prepareCredentials, type Credential, type PemInput } from './credentials.js';
@@ -54,8 +55,15 @@ export interface WrapSocketOptions {
   readonly negotiate_timeout?: number;
   /** Set the module clock from the host (`AT+CCLK`) before opening, so certificate dates verify. Default: false. */
   readonly set_clock?: boolean;
-  /** `buffer`: reads with `AT+QSSLRECV` after the recv URC; `push`: data comes inside the URC. Default: buffer. */
-  readonly receive?: 'buffer' | 'push';
+  /**
+   * The module's access mode for the connection. `buffer` (0): the module keeps received bytes and the library reads
+   * them with `AT+QSSLRECV` after the recv URC, never holding more than its bound. `push` (1): the bytes come inside
+   * the URC, with no read commands. `transparent` (2): after `CONNECT` the serial line is the TLS stream both ways
+   * until the socket closes (a guarded `+++`, then `AT+QSSLCLOSE`); the port carries nothing else meanwhile, so no
+   * other connection may be open on it and the modem needs `dataModeUrcPort` (or an `atPort` URCs do not go to).
+   * Default: buffer.
+   */
+  readonly receive?: ReceiveMode;
 }
 
 /** What a wrap needs, worked out from its options. */
@@ -65,7 +73,7 @@ export interface TlsPlan {
   readonly settings: Omit<SslSettings, 'cacert' | 'clientcert' | 'clientkey'>;
   readonly serverHostname: string | undefined;
   readonly setClock: boolean;
-  readonly receive: 'buffer' | 'push';
+  readonly receive: ReceiveMode;
   /** How long the open may take in all: the network part (150 s, §3) and the negotiation. */
   readonly openTimeoutMs: number;
 }
@@ -145,8 +153,8 @@ export function planTls(o: WrapSocketOptions, info: ModuleInfo): TlsPlan {
   if (!Number.isInteger(negotiate) || negotiate < 10 || negotiate > 300) {
     throw new QuectelError('INVALID_ARGUMENT', `negotiate_timeout must be 10-300 seconds, got ${String(negotiate)}`);
   }
-  if (o.receive !== undefined && o.receive !== 'buffer' && o.receive !== 'push') {
-    throw new QuectelError('INVALID_ARGUMENT', `receive must be 'buffer' or 'push', got ${JSON.stringify(o.receive)}`);
+  if (o.receive !== undefined && o.receive !== 'buffer' && o.receive !== 'push' && o.receive !== 'transparent') {
+    throw new QuectelError('INVALID_ARGUMENT', `receive must be 'buffer', 'push' or 'transparent', got ${JSON.stringify(o.receive)}`);
   }
   const files = prepareCredentials(o);
   const verifying = reqs !== CERT_NONE;

@@ -84,7 +84,7 @@ const planArb: fc.Arbitrary<Plan> = fc.record({
 
 async function run(plan: Plan): Promise<void> {
   const host = new ScriptedHost(plan);
-  const conn = new Connection(host as unknown as ServiceHost, 0, 'ssl', false, () => undefined, { sendFailRetries: 10, pollMs: 5 });
+  const conn = new Connection(host as unknown as ServiceHost, 0, 'ssl', 'buffer', () => undefined, { sendFailRetries: 10, pollMs: 5 });
   // What ConnectionService does: route the URCs of id 0 to the connection.
   host.on('urc', (line: string) => (line.includes('"closed"') ? conn.onClosedUrc() : conn.onRecvUrc()));
   const received: Buffer[] = [];

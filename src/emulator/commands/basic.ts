@@ -28,6 +28,9 @@ export const BASIC_COMMANDS = {
           core.state.echo = true;
           core.state.cmee = 1;
           break;
+        case 'O':
+          // ATO: back to transparent mode (§5.2); CONNECT or NO CARRIER is its result.
+          return core.resumeDataMode(io);
         case 'V':
         case 'Q':
         case '&D':

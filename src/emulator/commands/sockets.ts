@@ -4,7 +4,7 @@
  */
 import type { CommandHandler, ModuleCore, ResponseWriter } from '../ModuleCore.js';
 import type { OpenFailure } from '../models.js';
-import { NetConnection, type ConnService } from '../network/NetConnection.js';
+import { NetConnection, PUSH_CHUNK, type ConnEvents, type ConnService } from '../network/NetConnection.js';
 import type { OpenOutcome } from '../network/openConnection.js';
 import { intArg } from '../parseCommandLine.js';
 
@@ -35,7 +35,7 @@ export interface OpenRequest {
   readonly sslContext: number;
   readonly host: string;
   readonly port: number;
-  readonly accessMode: 0 | 1;
+  readonly accessMode: 0 | 1 | 2;
   /** Opens the socket; `signal` aborts when the connection is closed, the module reboots or is disposed. */
   readonly connect: (signal: AbortSignal) => Promise<OpenOutcome>;
 }
@@ -44,7 +44,8 @@ export interface OpenRequest {
  * Answers `OK`, then opens in the background and reports `<openUrc>: <id>,<err>` (§3: the result comes after OK).
  * The caller has validated the request; a busy id is refused here with 552 (the reference's T21 default).
  */
-export function startOpen(family: SocketFamily, req: OpenRequest, io: ResponseWriter, core: ModuleCore): void {
+export function startOpen(family: SocketFamily, req: OpenRequest, io: ResponseWriter, core: ModuleCore): void | Promise<void> {
+  if (req.accessMode === 2) return openTransparent(family, req, io, core);
   if (core.state.conns[req.id]) return io.qiError(552);
   if (!core.state.pdp.get(req.pdpContext)?.active) return io.qiError(572);
   const conn = new NetConnection({
@@ -76,16 +77,89 @@ async function finishOpen(family: SocketFamily, req: OpenRequest, conn: NetConne
     return report(family.failureCode(core, outcome.ok ? 'connect' : outcome.failure));
   }
   core.faults.countOpen();
-  conn.attach(outcome.socket, {
+  conn.attach(outcome.socket, connEvents(family, core, gen));
+  conn.remoteIp = outcome.ip;
+  report(0);
+}
+
+/** What a connection's news becomes: recv and closed URCs, pushed data, or bytes on a port in transparent mode. */
+function connEvents(family: SocketFamily, core: ModuleCore, gen: number): ConnEvents {
+  return {
     onData: (c, pushed) => {
       if (pushed) core.urcWithData(`${family.urc}: "recv",${c.id},${pushed.length}`, Buffer.concat([pushed, CRLF]), gen);
       else core.urc(`${family.urc}: "recv",${c.id}`, gen);
     },
-    onClosed: (c) => core.urc(`${family.urc}: "closed",${c.id}`, gen),
-  });
-  conn.remoteIp = outcome.ip;
-  report(0);
+    onClosed: (c) => {
+      if (gen !== core.generation) return;
+      // In transparent mode the port says NO CARRIER instead (§5.2).
+      if (c.accessMode === 2) core.transparentClosed(c);
+      else core.urc(`${family.urc}: "closed",${c.id}`, gen);
+    },
+    onTransparent: (c, chunk) => {
+      if (gen === core.generation) core.transparentOutput(c, chunk);
+    },
+  };
 }
+
+/**
+ * Access mode 2 (§3, §5.2): no `OK` first; the module opens (and for SSL shakes hands) while the command runs, then
+ * answers `CONNECT` and the port becomes the connection's; any failure is `ERROR`, with the reason for
+ * `AT+QIGETERROR` (EC200U TCP/IP AN §2.4.7: "If there is any error: ERROR").
+ */
+async function openTransparent(family: SocketFamily, req: OpenRequest, io: ResponseWriter, core: ModuleCore): Promise<void> {
+  if (core.state.conns[req.id]) return io.qiError(552);
+  if (!core.state.pdp.get(req.pdpContext)?.active) return io.qiError(572);
+  if (core.faults.openDegraded()) return io.qiError(552);
+  const conn = new NetConnection({
+    id: req.id, service: family.service, pdpContext: req.pdpContext, sslContext: req.sslContext, host: req.host,
+    port: req.port, accessMode: 2, rearm: core.profile.ssl?.recvRearm ?? 'drained',
+  });
+  core.state.conns[req.id] = conn;
+  const gen = core.generation;
+  const outcome = await req.connect(conn.abortSignal);
+  if (family.service === 'SSL') await core.sleep(core.latency.handshakeMs);
+  if (gen !== core.generation || core.state.conns[req.id] !== conn) {
+    if (outcome.ok) outcome.socket.destroy();
+    return;
+  }
+  if (!outcome.ok || outcome.socket.destroyed) {
+    core.state.conns[req.id] = undefined;
+    return io.qiError(family.failureCode(core, outcome.ok ? 'connect' : outcome.failure));
+  }
+  core.faults.countOpen();
+  conn.attach(outcome.socket, connEvents(family, core, gen));
+  conn.remoteIp = outcome.ip;
+  core.enterDataMode(conn, io);
+}
+
+/**
+ * `AT+QISWTMD=<id>,<mode>` (§5.2, EC200U TCP/IP AN §2.4.13): switches an open connection's access mode; `OK`, or
+ * `CONNECT` and transparent mode for 2. Data buffered before a switch to push mode is pushed at once.
+ */
+export const switchModeHandler: CommandHandler = (cmd, io, core) => {
+  const top = core.transparentSupported ? 2 : 1;
+  if (cmd.form === 'test') {
+    io.info(`+QISWTMD: (0-11),(0-${top})`);
+    return io.ok();
+  }
+  const id = intArg(cmd.args, 0, 0, 11);
+  const mode = intArg(cmd.args, 1, 0, top);
+  if (cmd.form !== 'set' || id === undefined || mode === undefined || cmd.args.length !== 2) return io.qiError(552);
+  const conn = core.state.conns[id];
+  if (!conn) return io.qiError(552);
+  if (conn.state !== 2) return io.qiError(567);
+  if (mode === 2) return core.enterDataMode(conn, io);
+  conn.accessMode = mode as 0 | 1;
+  if (mode === 1) {
+    const family = conn.init.service === 'SSL' ? '+QSSLURC' : '+QIURC';
+    const held = conn.take(Number.POSITIVE_INFINITY);
+    for (let i = 0; i < held.length; i += PUSH_CHUNK) {
+      const part = held.subarray(i, i + PUSH_CHUNK);
+      core.urcWithData(`${family}: "recv",${conn.id},${part.length}`, Buffer.concat([part, CRLF]));
+    }
+  }
+  io.ok();
+};
 
 function ownConn(family: SocketFamily, core: ModuleCore, id: number | undefined): NetConnection | undefined {
   const c = id === undefined ? undefined : core.state.conns[id];
@@ -131,7 +205,7 @@ export function recvHandler(family: SocketFamily, name: string, lengthOptional: 
     const id = intArg(cmd.args, 0, 0, 11);
     const len = cmd.args.length > 1 ? intArg(cmd.args, 1, 0, MAX_READ) : lengthOptional ? MAX_READ : undefined;
     const conn = ownConn(family, core, id);
-    if (cmd.form !== 'set' || len === undefined || cmd.args.length > 2 || !conn || conn.init.accessMode !== 0) {
+    if (cmd.form !== 'set' || len === undefined || cmd.args.length > 2 || !conn || conn.accessMode !== 0) {
       return io.qiError(552);
     }
     if (len === 0) {
@@ -176,7 +250,7 @@ export function stateLine(family: SocketFamily, core: ModuleCore, c: NetConnecti
   const ip = c.remoteIp || c.init.host;
   const local = core.profile.reportsLocalPort ? c.localPort : 0;
   const base = `${family.state}: ${c.id},"${type}","${ip}",${c.init.port},${local},${c.state},${c.init.pdpContext},` +
-    `${c.id},${c.init.accessMode},"${core.atPort}"`;
+    `${c.id},${c.accessMode},"${core.atPort}"`;
   return family.service === 'SSL' ? `${base},${c.init.sslContext}` : base;
 }
 

@@ -8,7 +8,7 @@ import { openTls, sslSetting } from '../network/openConnection.js';
 import { intArg, strArg, type ParsedCommand } from '../parseCommandLine.js';
 import { SSL_PARAMS, type SslParamName } from '../sslParams.js';
 import {
-  closeHandler, familyConns, recvHandler, sendHandler, startOpen, stateLine, type SocketFamily,
+  closeHandler, familyConns, recvHandler, sendHandler, startOpen, stateLine, switchModeHandler, type SocketFamily,
 } from './sockets.js';
 
 export const SSL_FAMILY: SocketFamily = {
@@ -82,7 +82,7 @@ export const SSL_TABLE: CommandTable = {
   '+QSSLOPEN': (cmd, io, core) => {
     const maxPdp = core.profile.maxPdpContext;
     if (cmd.form === 'test') {
-      io.info(`+QSSLOPEN: (1-${maxPdp}),(0-${MAX_SSL_CONTEXT}),(0-11),<serveraddr>,<server_port>[,(0-2)]`);
+      io.info(`+QSSLOPEN: (1-${maxPdp}),(0-${MAX_SSL_CONTEXT}),(0-11),<serveraddr>,<server_port>[,(0-${core.transparentSupported ? 2 : 1})]`);
       return io.ok();
     }
     const pdpContext = intArg(cmd.args, 0, 1, maxPdp);
@@ -90,17 +90,16 @@ export const SSL_TABLE: CommandTable = {
     const id = intArg(cmd.args, 2, 0, 11);
     const host = strArg(cmd.args, 3);
     const port = intArg(cmd.args, 4, 1, 65_535);
-    const mode = cmd.args.length > 5 ? intArg(cmd.args, 5, 0, 2) : 0;
+    const mode = cmd.args.length > 5 ? intArg(cmd.args, 5, 0, core.transparentSupported ? 2 : 1) : 0;
     if (cmd.form !== 'set' || pdpContext === undefined || sslContext === undefined || id === undefined ||
       !host || port === undefined || mode === undefined || cmd.args.length > 6) return io.qiError(552);
-    // Transparent mode (2) is not emulated (§5.2: the host library does not use it).
-    if (mode === 2) return io.qiError(555);
-    startOpen(SSL_FAMILY, {
-      id, pdpContext, sslContext, host, port, accessMode: mode as 0 | 1,
+    return startOpen(SSL_FAMILY, {
+      id, pdpContext, sslContext, host, port, accessMode: mode as 0 | 1 | 2,
       connect: (signal) => openTls(core, host, port, core.state.ssl.get(sslContext), signal),
     }, io, core);
   },
   '+QSSLSEND': sendHandler(SSL_FAMILY, '+QSSLSEND'),
+  '+QISWTMD': switchModeHandler,
   '+QSSLRECV': recvHandler(SSL_FAMILY, '+QSSLRECV', false),
   '+QSSLCLOSE': closeHandler(SSL_FAMILY, '+QSSLCLOSE'),
   '+QSSLSTATE': (cmd, io, core) => {

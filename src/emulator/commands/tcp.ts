@@ -7,7 +7,7 @@ import { openTcp } from '../network/openConnection.js';
 import { intArg, strArg } from '../parseCommandLine.js';
 import { intSetting } from './intSetting.js';
 import {
-  closeHandler, familyConns, recvHandler, sendHandler, startOpen, stateLine, type SocketFamily,
+  closeHandler, familyConns, recvHandler, sendHandler, startOpen, stateLine, switchModeHandler, type SocketFamily,
 } from './sockets.js';
 
 const TCP_FAILURES = { dns: 565, connect: 566, timeout: 569, handshake: 566, certificate: 566 } as const;
@@ -21,7 +21,7 @@ export const TCP_TABLE: CommandTable = {
   '+QIOPEN': (cmd, io, core) => {
     const maxPdp = core.profile.maxPdpContext;
     if (cmd.form === 'test') {
-      io.info(`+QIOPEN: (1-${maxPdp}),(0-11),"TCP/UDP/TCP LISTENER/UDP SERVICE","<IP_address>/<domain_name>",<remote_port>,<local_port>,(0-2)`);
+      io.info(`+QIOPEN: (1-${maxPdp}),(0-11),"TCP/UDP/TCP LISTENER/UDP SERVICE","<IP_address>/<domain_name>",<remote_port>,<local_port>,(0-${core.transparentSupported ? 2 : 1})`);
       return io.ok();
     }
     const pdpContext = intArg(cmd.args, 0, 1, maxPdp);
@@ -30,12 +30,12 @@ export const TCP_TABLE: CommandTable = {
     const host = strArg(cmd.args, 3);
     const port = intArg(cmd.args, 4, 1, 65_535);
     const local = cmd.args.length > 5 ? intArg(cmd.args, 5, 0, 65_535) : 0;
-    const mode = cmd.args.length > 6 ? intArg(cmd.args, 6, 0, 2) : 0;
+    const mode = cmd.args.length > 6 ? intArg(cmd.args, 6, 0, core.transparentSupported ? 2 : 1) : 0;
     if (cmd.form !== 'set' || pdpContext === undefined || id === undefined || type === undefined || !host ||
       port === undefined || local === undefined || mode === undefined || cmd.args.length > 7) return io.qiError(552);
-    if (type !== 'TCP' || mode === 2) return io.qiError(555);
-    startOpen(TCP_FAMILY, {
-      id, pdpContext, sslContext: 0, host, port, accessMode: mode as 0 | 1, connect: (signal) => openTcp(core, host, port, signal),
+    if (type !== 'TCP') return io.qiError(555);
+    return startOpen(TCP_FAMILY, {
+      id, pdpContext, sslContext: 0, host, port, accessMode: mode as 0 | 1 | 2, connect: (signal) => openTcp(core, host, port, signal),
     }, io, core);
   },
   '+QISEND': sendHandler(TCP_FAMILY, '+QISEND', (cmd, io, core) => {
@@ -46,6 +46,7 @@ export const TCP_TABLE: CommandTable = {
     io.ok();
   }),
   '+QIRD': recvHandler(TCP_FAMILY, '+QIRD', true),
+  '+QISWTMD': switchModeHandler,
   '+QICLOSE': closeHandler(TCP_FAMILY, '+QICLOSE'),
   '+QISTATE': (cmd, io, core) => {
     if (cmd.form === 'test') return io.ok();

@@ -7,6 +7,8 @@ import type { Socket } from 'node:net';
 export type ConnService = 'TCP' | 'SSL';
 /** `<socket_state>` of QISTATE/QSSLSTATE: 0 initial, 1 opening, 2 connected, 4 closing. */
 export type ConnState = 1 | 2 | 4;
+/** `<access_mode>`: 0 buffer, 1 direct push, 2 transparent (§5). */
+export type AccessMode = 0 | 1 | 2;
 
 /** What the module does when a connection has news; set by the command family that opened it. */
 export interface ConnEvents {
@@ -14,6 +16,8 @@ export interface ConnEvents {
   onData(conn: NetConnection, pushed?: Buffer): void;
   /** The peer closed or the link broke. */
   onClosed(conn: NetConnection): void;
+  /** Transparent mode: bytes from the peer, for the port as they are. */
+  onTransparent(conn: NetConnection, chunk: Buffer): void;
 }
 
 /** A module keeps a bounded receive buffer; past it, TCP flow control holds the peer back. */
@@ -28,8 +32,8 @@ export interface NetConnectionInit {
   readonly sslContext: number;
   readonly host: string;
   readonly port: number;
-  /** 0 buffer, 1 direct push. */
-  readonly accessMode: 0 | 1;
+  /** 0 buffer, 1 direct push, 2 transparent: how it was opened ({@link NetConnection.accessMode} is the current one). */
+  readonly accessMode: AccessMode;
   readonly rearm: 'drained' | 'zero-read';
 }
 
@@ -47,13 +51,17 @@ export class NetConnection {
   private urcArmed = true;
   private events: ConnEvents | undefined;
   private readonly abort = new AbortController();
+  /** The access mode now: `+++` turns transparent into buffer mode, `AT+QISWTMD` and `ATO` change it (§5.2). */
+  accessMode: AccessMode;
 
   /** Aborts when the connection is destroyed: an open still under way gives up its socket and timers. */
   get abortSignal(): AbortSignal {
     return this.abort.signal;
   }
 
-  constructor(readonly init: NetConnectionInit) {}
+  constructor(readonly init: NetConnectionInit) {
+    this.accessMode = init.accessMode;
+  }
 
   get id(): number {
     return this.init.id;
@@ -80,7 +88,8 @@ export class NetConnection {
 
   private onSocketData(chunk: Buffer): void {
     this.received += chunk.length;
-    if (this.init.accessMode === 1) {
+    if (this.accessMode === 2) return this.events?.onTransparent(this, chunk);
+    if (this.accessMode === 1) {
       for (let i = 0; i < chunk.length; i += PUSH_CHUNK) this.events?.onData(this, chunk.subarray(i, i + PUSH_CHUNK));
       return;
     }

@@ -8,12 +8,26 @@
  *                                          no answer or a restart: the outcome is unknown, never sent twice
  *   receive side: +QSSLURC: "recv" (or a poll) ─▶ AT+QSSLRECV=<id>,1500 until 0 bytes or the rx bound ─▶ rx ─▶ read()
  *                 +QSSLURC: "closed" ─▶ drain what the module still holds ─▶ AT+QSSLCLOSE ─▶ 'end' once rx is read
+ *
+ * In transparent mode (access mode 2, quectel-at.md §5.2) the port is the connection: queued bytes are written to
+ * the {@link DataChannel} as they are, its bytes go to rx, `NO CARRIER` is the peer's close, and closing leaves data
+ * mode with a guarded `+++` before `AT+QSSLCLOSE`.
  */
 import { EventEmitter } from 'node:events';
+import type { DataChannel } from '../../at/DataChannel.js';
 import { isQuectelError, QuectelError } from '../../errors.js';
 import type { ServiceHost } from './ServiceHost.js';
 
 export type ConnectionKind = 'tcp' | 'ssl';
+
+/**
+ * How the module hands over received bytes (its access mode, §3, §5): `buffer` (0) keeps them for `AT+QSSLRECV`;
+ * `push` (1) sends them inside the recv URC; `transparent` (2) makes the port the connection, both ways.
+ */
+export type ReceiveMode = 'buffer' | 'push' | 'transparent';
+
+/** Largest write to the port in transparent mode: the port's own buffering takes it from there. */
+const TRANSPARENT_WRITE = 16 * 1024;
 
 /** The commands of one kind of connection (quectel-at.md §3–§5, §7.2). */
 export interface ConnectionFamily {
@@ -94,7 +108,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     private readonly host: ServiceHost,
     readonly id: number,
     readonly kind: ConnectionKind,
-    readonly push: boolean,
+    readonly receive: ReceiveMode,
     /** Frees the client id in the service's table. */
     private readonly release: (c: Connection) => void,
     private readonly tuning: ConnectionTuning = {},
@@ -105,6 +119,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.highWater = tuning.sendHighWater ?? 16_384;
     this.on('error', () => {}); // a failure is also seen by every pending operation; an unheard event must not crash
   }
+
+  /** Whether received bytes come inside the URC (direct push). */
+  get push(): boolean {
+    return this.receive === 'push';
+  }
+
+  /** The port in data mode, for a transparent connection while it is open. */
+  private channel: DataChannel | undefined;
 
   /** Bytes that can be read now. */
   get readableLength(): number {
@@ -227,7 +249,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** `+QSSLURC: "recv",<id>` (buffer mode) or pushed data (direct push, §5.1). */
   onRecvUrc(pushed?: Uint8Array): void {
-    if (this.state === 'closed') return;
+    // Transparent: a recv URC can come only after the escape of a close, for bytes nobody will read.
+    if (this.state === 'closed' || this.receive === 'transparent') return;
     if (pushed) return this.take(Buffer.from(pushed));
     this.drainWanted = true;
     this.wake();
@@ -237,7 +260,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   onClosedUrc(): void {
     if (this.state === 'closed' || this.peerClosed) return;
     this.peerClosed = true;
-    this.drainWanted = !this.push;
+    this.drainWanted = this.receive === 'buffer';
     // The send in flight may well have been taken (its SEND OK can sit in the same read as this URC, resolving
     // a moment later): its outcome decides for its bytes. Only what was queued behind it can no longer go out.
     const behind = this.txBytes - this.sending;
@@ -276,6 +299,27 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** It was open once: its id is the service's to free when it closes (before that, the opener's). */
   everOpened = false;
 
+  /**
+   * A transparent open answered `CONNECT`: the connection's bytes come from `channel`, queued ones go to it, and
+   * the end of data mode is the peer's close (`NO CARRIER`), a restart or the port's loss.
+   */
+  openedTransparent(channel: DataChannel): void {
+    if (this.state !== 'opening') return;
+    this.channel = channel;
+    channel.onData((chunk) => this.take(Buffer.from(chunk)));
+    void channel.ended.then((reason) => {
+      if (this.state === 'closed') return;
+      if (reason === 'no-carrier') return this.onClosedUrc();
+      if (reason === 'reset') return this.lost('the module restarted in data mode');
+      if (reason === 'closed') return this.lost('the port closed in data mode');
+      // An escape nobody answered: where the stream stands is not known; the engine resynchronises.
+      if (reason === 'lost') this.fail(new QuectelError('SOCKET_LOST', `connection ${this.id}: the module did not answer the escape (+++)`, { id: this.id }));
+      // 'escaped' (a close under way) and 'lost': the worker closes the id.
+      this.wake();
+    });
+    this.opened();
+  }
+
   // ------------------------------------------------------------------ the worker
 
   private wake(): void {
@@ -297,6 +341,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private wokenWhileWorking = false;
 
   private async work(): Promise<void> {
+    if (this.channel) return this.workTransparent(this.channel);
     while (this.state === 'open' || this.state === 'closing') {
       // Once the application closed the connection nobody can read what the module still holds: it goes with the id.
       const wantRead = this.drainWanted && !this.push && this.rxBytes < this.maxBuffered && this.closeMode === undefined;
@@ -314,6 +359,50 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         return;
       }
     }
+  }
+
+  /** The worker of a transparent connection: writes to the port, then on close leaves data mode and frees the id. */
+  private async workTransparent(channel: DataChannel): Promise<void> {
+    while (this.state === 'open' || this.state === 'closing') {
+      const inData = channel.state === 'data';
+      try {
+        if (this.txBytes > 0 && !this.peerClosed && this.closeMode !== 'abort' && inData) {
+          await this.writeOnce(channel);
+          continue;
+        }
+        if (!this.closeMode && !this.peerClosed && channel.state !== 'ended') return;
+        // Closing, or the peer closed (NO CARRIER): the port back in command mode first, then the id.
+        await channel.escape();
+        await this.closeOnModule();
+        return;
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+        await channel.escape().catch(() => undefined);
+        await this.closeOnModule().catch(() => this.finishClose());
+        return;
+      }
+    }
+  }
+
+  /** Up to {@link TRANSPARENT_WRITE} queued bytes to the port; resolves once the port took them. */
+  private async writeOnce(channel: DataChannel): Promise<void> {
+    const chunk = this.peek(TRANSPARENT_WRITE);
+    this.sending = chunk.length;
+    try {
+      await channel.write(chunk);
+    } catch (e) {
+      // NO CARRIER came first: the peer is gone, so the bytes are too.
+      if (isQuectelError(e, 'AT_DATA_MODE_ENDED')) {
+        throw new QuectelError('SOCKET_CLOSED', `the peer closed connection ${this.id} before the data was sent`, { id: this.id, reason: 'peer' }, { cause: e });
+      }
+      throw e;
+    } finally {
+      this.sending = 0;
+    }
+    this.consume(chunk.length);
+    this.sent += chunk.length;
+    if (this.txBytes < this.highWater) this.emit('drain');
+    if (this.txBytes === 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
   }
 
   /** One `AT+QSSLRECV=<id>,1500`; an empty answer means the module holds nothing more. */
@@ -468,7 +557,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private armPoll(): void {
     clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
-    if (this.interest === 0 || this.rxBytes > 0 || this.working || this.push || this.state !== 'open' || this.peerClosed) return;
+    if (this.interest === 0 || this.rxBytes > 0 || this.working || this.receive !== 'buffer' || this.state !== 'open' || this.peerClosed) return;
     this.pollTimer = setTimeout(() => {
       this.drainWanted = true;
       this.wake();
