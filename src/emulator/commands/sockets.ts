@@ -65,21 +65,33 @@ async function finishOpen(family: SocketFamily, req: OpenRequest, conn: NetConne
     core.state.conns[req.id] = undefined;
     return report(552);
   }
-  const outcome = await req.connect(conn.abortSignal);
-  if (family.service === 'SSL') await core.sleep(core.latency.handshakeMs);
-  if (gen !== core.generation || core.state.conns[req.id] !== conn) {
-    if (outcome.ok) outcome.socket.destroy();
-    return;
-  }
-  // The peer may have reset it during the handshake latency.
-  if (!outcome.ok || outcome.socket.destroyed) {
-    core.state.conns[req.id] = undefined;
-    return report(family.failureCode(core, outcome.ok ? 'connect' : outcome.failure));
-  }
+  const outcome = await reachPeer(family, req, conn, core);
+  if (outcome === undefined) return;
+  if (typeof outcome === 'number') return report(outcome);
   core.faults.countOpen();
   conn.attach(outcome.socket, connEvents(family, core, gen));
   conn.remoteIp = outcome.ip;
   report(0);
+}
+
+/**
+ * Reaches `conn`'s peer (for SSL, with the handshake's latency): the connected outcome; the failure's code, with the
+ * id freed; or undefined when the module restarted or the id was closed meanwhile (the socket is dropped).
+ */
+async function reachPeer(family: SocketFamily, req: OpenRequest, conn: NetConnection, core: ModuleCore): Promise<Extract<OpenOutcome, { ok: true }> | number | undefined> {
+  const gen = core.generation;
+  const outcome = await req.connect(conn.abortSignal);
+  if (family.service === 'SSL') await core.sleep(core.latency.handshakeMs);
+  if (gen !== core.generation || core.state.conns[req.id] !== conn) {
+    if (outcome.ok) outcome.socket.destroy();
+    return undefined;
+  }
+  // The peer may have reset it during the handshake latency.
+  if (!outcome.ok || outcome.socket.destroyed) {
+    core.state.conns[req.id] = undefined;
+    return family.failureCode(core, outcome.ok ? 'connect' : outcome.failure);
+  }
+  return outcome;
 }
 
 /** What a connection's news becomes: recv and closed URCs, pushed data, or bytes on a port in transparent mode. */
@@ -116,16 +128,9 @@ async function openTransparent(family: SocketFamily, req: OpenRequest, io: Respo
   });
   core.state.conns[req.id] = conn;
   const gen = core.generation;
-  const outcome = await req.connect(conn.abortSignal);
-  if (family.service === 'SSL') await core.sleep(core.latency.handshakeMs);
-  if (gen !== core.generation || core.state.conns[req.id] !== conn) {
-    if (outcome.ok) outcome.socket.destroy();
-    return;
-  }
-  if (!outcome.ok || outcome.socket.destroyed) {
-    core.state.conns[req.id] = undefined;
-    return io.qiError(family.failureCode(core, outcome.ok ? 'connect' : outcome.failure));
-  }
+  const outcome = await reachPeer(family, req, conn, core);
+  if (outcome === undefined) return;
+  if (typeof outcome === 'number') return io.qiError(outcome);
   core.faults.countOpen();
   conn.attach(outcome.socket, connEvents(family, core, gen));
   conn.remoteIp = outcome.ip;

@@ -399,8 +399,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     } finally {
       this.sending = 0;
     }
-    this.consume(chunk.length);
-    this.sent += chunk.length;
+    this.delivered(chunk.length);
+  }
+
+  /** The first `n` queued bytes went to the module: off the queue, counted, and writers and flushers told. */
+  private delivered(n: number): void {
+    this.consume(n);
+    this.sent += n;
     if (this.txBytes < this.highWater) this.emit('drain');
     if (this.txBytes === 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
   }
@@ -434,10 +439,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     } finally {
       this.sending = 0;
     }
-    this.consume(chunk.length);
-    this.sent += chunk.length;
-    if (this.txBytes < this.highWater) this.emit('drain');
-    if (this.txBytes === 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
+    this.delivered(chunk.length);
   }
 
   /** Bytes of the send command in flight, at the head of the queue. */
