@@ -1,22 +1,11 @@
 /** Attacks with hostile payloads, tiny and huge sends, push mode, many sockets. */
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { errno, isOSError } from '../../src/index.js';
-import { makePki, type Pki } from '../helpers/pki.js';
-import { startTlsEchoServer, type TlsEchoServer } from '../helpers/tlsPeers.js';
-import { rig, runCleanups, settle, sleep, tcpServer, within } from './harness.js';
+import { rig, useTlsEcho, settle, sleep, tcpServer, within } from './harness.js';
 
-let pki: Pki;
-let tlsEcho: TlsEchoServer;
-beforeAll(async () => {
-  pki = await makePki();
-  tlsEcho = await startTlsEchoServer({ cert: pki.serverRsa.cert, key: pki.serverRsa.key });
-});
-afterAll(async () => {
-  await tlsEcho.close();
-});
-afterEach(runCleanups);
-const hosts = () => ({ 'tls.test': `127.0.0.1:${tlsEcho.port}` });
+const peer = useTlsEcho();
+const hosts = () => ({ 'tls.test': `127.0.0.1:${peer.echo.port}` });
 
 const hostile = Buffer.concat([
   Buffer.from('\r\nOK\r\n+QSSLURC: "closed",0\r\n> \r\nRDY\r\n+QSSLRECV: 5\r\nSEND OK\r\nERROR\r\n+QIURC: "pdpdeact",1\r\nPOWERED DOWN\r\n\x1a\x1b', 'latin1'),

@@ -1,9 +1,12 @@
 /** Shared set-up for the attack tests: a virtual EC25, a modem on it, TCP/TLS peers on loopback, cleanups. */
 import { createServer, type Server, type Socket as NetSocket } from 'node:net';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { AtTraceEvent } from '../../src/at/AtEngine.js';
 import { VirtualModule, type VirtualModuleOptions } from '../../src/emulator/index.js';
 import { Modem } from '../../src/index.js';
 import type { ModemOptions } from '../../src/modem/ModemOptions.js';
+import { makePki, type Pki } from '../helpers/pki.js';
+import { startTlsEchoServer, type TlsEchoServer } from '../helpers/tlsPeers.js';
 
 export const cleanups: Array<() => unknown> = [];
 export async function runCleanups(): Promise<void> {
@@ -14,6 +17,24 @@ export async function runCleanups(): Promise<void> {
       /* ignore */
     }
   }
+}
+
+/** A test file's peer: one PKI and one TLS echo server (RSA certificate) for the whole file. */
+export interface EchoPeer {
+  readonly pki: Pki;
+  readonly echo: TlsEchoServer;
+}
+
+/** Sets up the file's {@link EchoPeer} before its tests, closes it after them, and runs the cleanups after each test. */
+export function useTlsEcho(): EchoPeer {
+  const peer = {} as { pki: Pki; echo: TlsEchoServer };
+  beforeAll(async () => {
+    peer.pki = await makePki();
+    peer.echo = await startTlsEchoServer({ cert: peer.pki.serverRsa.cert, key: peer.pki.serverRsa.key });
+  });
+  afterAll(() => peer.echo.close());
+  afterEach(runCleanups);
+  return peer;
 }
 
 export interface Rig {

@@ -1,22 +1,11 @@
 /** Attacks on restarts, PDP loss, unplug and modem.close() in the middle of things. */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { errno, isOSError } from '../../src/index.js';
-import { makePki, type Pki } from '../helpers/pki.js';
-import { startTlsEchoServer, type TlsEchoServer } from '../helpers/tlsPeers.js';
-import { rig, runCleanups, settle, sleep, tcpServer, within } from './harness.js';
+import { rig, useTlsEcho, settle, sleep, tcpServer, within } from './harness.js';
 
-let pki: Pki;
-let tlsEcho: TlsEchoServer;
-beforeAll(async () => {
-  pki = await makePki();
-  tlsEcho = await startTlsEchoServer({ cert: pki.serverRsa.cert, key: pki.serverRsa.key });
-});
-afterAll(async () => {
-  await tlsEcho.close();
-});
-afterEach(runCleanups);
+const peer = useTlsEcho();
 
-const hosts = () => ({ 'tls.test': `127.0.0.1:${tlsEcho.port}`, 'myssl.test': `127.0.0.1:${tlsEcho.port}` });
+const hosts = () => ({ 'tls.test': `127.0.0.1:${peer.echo.port}`, 'myssl.test': `127.0.0.1:${peer.echo.port}` });
 
 describe('DNS across a restart and a close', () => {
   test('getaddrinfo in flight when the module restarts settles within seconds, not after the 60 s DNS timeout', async () => {
@@ -59,7 +48,7 @@ describe('a restart in the middle of connect', () => {
 
   test('a reset during the certificate upload fails wrap/connect with an OSError', async () => {
     const { modem, module } = await rig({ hosts: hosts(), boot: { rebootSilenceMs: 20 } });
-    const s = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
+    const s = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: peer.pki.ca.cert });
     module.faults.resetDuringCommand('AT+QFUPL');
     const e = await s.connect(['tls.test', 443]).then(() => 'connected', (x: unknown) => x);
     expect(isOSError(e), `got ${String(e)}`).toBe(true);
@@ -175,7 +164,7 @@ describe('PDP loss and restarts in the middle of send, recv and upload', () => {
       expect(b !== 'HUNG' && !b.ok && isOSError(b.error), `recv: ${b === 'HUNG' ? b : b.ok ? `ok ${b.value.length}` : String(b.error)}`).toBe(true);
       await sleep(500); // a pdpdeact URC held behind a command reaches the machine late
       await modem.whenReady(15_000);
-      const t = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
+      const t = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: peer.pki.ca.cert });
       await t.connect(['myssl.test', 443]).catch(async (e: unknown) => {
         throw new Error(`after ${fault}: ${String(e)}`);
       });
@@ -184,8 +173,8 @@ describe('PDP loss and restarts in the middle of send, recv and upload', () => {
   }
 
   test('PDP loss during the CA upload: the wrap fails with an OSError, and the next wrap after ready works', async () => {
-    const { modem, module } = await rig({ hosts: { ...hosts(), 'myssl.test': `127.0.0.1:${tlsEcho.port}` }, baud: 115_200 }, { pdpRecovery: { initialDelayMs: 50 } });
-    const s = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
+    const { modem, module } = await rig({ hosts: { ...hosts(), 'myssl.test': `127.0.0.1:${peer.echo.port}` }, baud: 115_200 }, { pdpRecovery: { initialDelayMs: 50 } });
+    const s = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: peer.pki.ca.cert });
     const c = settle(s.connect(['myssl.test', 443]));
     await sleep(60); // the upload of ~1.1 KB takes ~100 ms at 115200 baud
     module.faults.pdpDeactivate(1);
@@ -193,7 +182,7 @@ describe('PDP loss and restarts in the middle of send, recv and upload', () => {
     if (r !== 'HUNG' && !r.ok) expect(isOSError(r.error), String(r.error)).toBe(true);
     expect(r).not.toBe('HUNG');
     await modem.whenReady(15_000);
-    const t = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
+    const t = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: peer.pki.ca.cert });
     await t.connect(['myssl.test', 443]);
     await t.close();
   }, 30_000);
@@ -203,14 +192,14 @@ describe('the session forgets the file listing in the middle of an upload', () =
   test('a PDP loss while AT+QFUPL waits for its answer: the open fails as a socket error, and the next one works', async () => {
     const { modem, module } = await rig({ hosts: hosts() }, { pdpRecovery: { initialDelayMs: 50 } });
     module.faults.delayResponse(300, 'AT+QFUPL');
-    const s = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
+    const s = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: peer.pki.ca.cert });
     const c = settle(s.connect(['myssl.test', 443]));
     await new Promise<void>((resolve) => module.on('command', (line) => line.startsWith('AT+QFUPL') && resolve()));
     module.faults.pdpDeactivate(1); // the listing the session keeps is forgotten while the upload is answered
     const r = await within(c, 10_000);
     expect(r === 'HUNG' ? 'HUNG' : r.ok ? 'connected' : isOSError(r.error) ? 'OSError' : String(r.error)).toMatch(/^(connected|OSError)$/);
     await modem.whenReady(15_000);
-    const t = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert });
+    const t = await modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: peer.pki.ca.cert });
     await t.connect(['myssl.test', 443]);
     await t.close();
   }, 30_000);

@@ -1,20 +1,9 @@
 /** Attacks on DNS serialisation, wrap_socket races, handles left behind, read-until-EOF with a timeout. */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { errno, isOSError, isQuectelError } from '../../src/index.js';
-import { makePki, type Pki } from '../helpers/pki.js';
-import { startTlsEchoServer, type TlsEchoServer } from '../helpers/tlsPeers.js';
-import { rig, runCleanups, settle, sleep, tcpServer, within } from './harness.js';
+import { rig, useTlsEcho, settle, sleep, tcpServer, within } from './harness.js';
 
-let pki: Pki;
-let tlsEcho: TlsEchoServer;
-beforeAll(async () => {
-  pki = await makePki();
-  tlsEcho = await startTlsEchoServer({ cert: pki.serverRsa.cert, key: pki.serverRsa.key });
-});
-afterAll(async () => {
-  await tlsEcho.close();
-});
-afterEach(runCleanups);
+const peer = useTlsEcho();
 
 describe('DNS: URCs carry no host name', () => {
   test('a query that timed out does not hand its late answer to the next query', async () => {
@@ -45,7 +34,7 @@ describe('DNS: URCs carry no host name', () => {
 
 describe('wrap_socket races', () => {
   test('two wrap_socket calls on one connected socket at once: one must be refused (a socket is wrapped once)', async () => {
-    const { modem } = await rig({ hosts: { 'tls.test': `127.0.0.1:${tlsEcho.port}` } });
+    const { modem } = await rig({ hosts: { 'tls.test': `127.0.0.1:${peer.echo.port}` } });
     const s = modem.usocket.socket();
     await s.connect(['tls.test', 443]);
     const [a, b] = await Promise.all([settle(modem.ussl.wrap_socket(s)), settle(modem.ussl.wrap_socket(s))]);
@@ -54,7 +43,7 @@ describe('wrap_socket races', () => {
   });
 
   test('wrap_socket of a non-blocking socket still connecting: the wrapped socket ends up connected over TLS', async () => {
-    const { modem, commands } = await rig({ hosts: { 'tls.test': `127.0.0.1:${tlsEcho.port}` } });
+    const { modem, commands } = await rig({ hosts: { 'tls.test': `127.0.0.1:${peer.echo.port}` } });
     const s = modem.usocket.socket();
     s.setblocking(false);
     await expect(s.connect(['tls.test', 443])).rejects.toSatisfy((e: unknown) => isOSError(e, errno.EINPROGRESS));
@@ -104,7 +93,7 @@ describe('timeouts', () => {
 describe('handles left behind', () => {
   test('after modem.close() and module.dispose() no timers of the library keep the process alive', async () => {
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    const { modem, module } = await rig({ hosts: { 'tls.test': `127.0.0.1:${tlsEcho.port}` } });
+    const { modem, module } = await rig({ hosts: { 'tls.test': `127.0.0.1:${peer.echo.port}` } });
     const s = await modem.ussl.wrap_socket(modem.usocket.socket());
     await s.connect(['tls.test', 443]);
     const stream = s.stream();
@@ -147,7 +136,7 @@ describe('what the module cannot express', () => {
   test('check_hostname: false on a firmware without the "checkhost" switch (EC25) is an error, not silently ignored', async () => {
     const { modem, commands } = await rig();
     expect(modem.info.sslParams.includes('checkhost')).toBe(false);
-    const r = await settle(modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: pki.ca.cert, check_hostname: false }));
+    const r = await settle(modem.ussl.wrap_socket(modem.usocket.socket(), { cadata: peer.pki.ca.cert, check_hostname: false }));
     expect(r.ok ? 'accepted: the module will check the host anyway' : 'refused').toBe('refused');
     void commands;
   });
@@ -155,8 +144,8 @@ describe('what the module cannot express', () => {
 
 describe('files known to the session', () => {
   test('a CA deleted with modem.files.delete is uploaded again by the next wrap_socket', async () => {
-    const { modem, commands } = await rig({ hosts: { 'myssl.test': `127.0.0.1:${tlsEcho.port}` } });
-    const opts = { cadata: pki.ca.cert };
+    const { modem, commands } = await rig({ hosts: { 'myssl.test': `127.0.0.1:${peer.echo.port}` } });
+    const opts = { cadata: peer.pki.ca.cert };
     const s = await modem.ussl.wrap_socket(modem.usocket.socket(), opts);
     await s.connect(['myssl.test', 443]);
     await s.close();

@@ -1,22 +1,11 @@
 /** Attacks on the peer closing at every point, PDP loss during an open, and timed-out opens. */
 import { randomBytes, createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { errno, isOSError } from '../../src/index.js';
-import { makePki, type Pki } from '../helpers/pki.js';
-import { startTlsEchoServer, type TlsEchoServer } from '../helpers/tlsPeers.js';
-import { rig, runCleanups, settle, sleep, tcpServer, within } from './harness.js';
+import { rig, useTlsEcho, settle, sleep, tcpServer, within } from './harness.js';
 
-let pki: Pki;
-let tlsEcho: TlsEchoServer;
-beforeAll(async () => {
-  pki = await makePki();
-  tlsEcho = await startTlsEchoServer({ cert: pki.serverRsa.cert, key: pki.serverRsa.key });
-});
-afterAll(async () => {
-  await tlsEcho.close();
-});
-afterEach(runCleanups);
-const hosts = () => ({ 'tls.test': `127.0.0.1:${tlsEcho.port}` });
+const shared = useTlsEcho();
+const hosts = () => ({ 'tls.test': `127.0.0.1:${shared.echo.port}` });
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('PDP loss while an open waits for its result', () => {
@@ -58,7 +47,7 @@ describe('the peer closes', () => {
       if (tls) {
         // a TLS peer that sends 300 KB and closes
         const { default: tlsMod } = await import('node:tls');
-        const srv = tlsMod.createServer({ cert: pki.serverRsa.cert, key: pki.serverRsa.key }, (x) => x.end(data));
+        const srv = tlsMod.createServer({ cert: shared.pki.serverRsa.cert, key: shared.pki.serverRsa.key }, (x) => x.end(data));
         await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
         const port = (srv.address() as { port: number }).port;
         const s = await modem.ussl.wrap_socket(modem.usocket.socket());
