@@ -14,10 +14,11 @@
  * BENCH_GOODPUT_BAUDS and BENCH_GOODPUT_LATENCY (comma-separated) pick the rows.
  */
 import { describe } from 'vitest';
+import type { AtTraceEvent } from '../src/at/AtEngine.js';
 import { LATENCY_PROFILE_NAMES, LATENCY_PROFILES, type LatencyProfileName } from '../src/emulator/index.js';
 import { benchOnce } from './support/benchOnce.js';
 import {
-  ceiling, envBytes, KiB, MiB, Modem, openTlsSocket, pct, PEER, seconds, size, startHost, timedDown, timedUp,
+  ceiling, envBytes, framing, KiB, MiB, Modem, openTlsSocket, pct, PEER, seconds, size, startHost, timedDown, timedUp,
 } from './support/harness.js';
 
 const BAUDS = (process.env.BENCH_GOODPUT_BAUDS ?? '115200,921600').split(',').map(Number);
@@ -74,13 +75,45 @@ async function rawAtLoop(modem: Modem, bytes: number): Promise<{ up: number; dow
   }
 }
 
-async function row(baud: number, latency: LatencyProfileName): Promise<string> {
+const median = (xs: number[]): number => (xs.length === 0 ? Number.NaN : [...xs].sort((a, b) => a - b)[xs.length >> 1]!);
+
+/**
+ * Where the time of one buffer-mode exchange goes, from the engine's trace of a timed transfer: the median time from
+ * one command to the next, the line time of its bytes, and the library's own share (from the module's last byte of
+ * one step to the host's next write: `>` to the payload, the final result to the next command). The rest is the
+ * module's and the link's (the child's event loop, the TCP hop, the OS waking each side).
+ */
+function exchanges(events: readonly AtTraceEvent[], baud: number, bytesPerExchange: number): string {
+  const commands = events.filter((e) => e.dir === 'out' && e.kind === 'command');
+  const each = median(commands.slice(1).map((e, i) => e.at - commands[i]!.at));
+  const own: number[] = [];
+  for (let i = 1; i < events.length; i++) {
+    const [a, b] = [events[i - 1]!, events[i]!];
+    if (a.dir === 'in' && b.dir === 'out' && (a.kind === 'prompt' || a.kind === 'line')) own.push(b.at - a.at);
+  }
+  const library = median(own) * (events.some((e) => e.kind === 'prompt') ? 2 : 1);
+  const line = (bytesPerExchange * 10_000) / baud;
+  return `${each.toFixed(2)} = ${line.toFixed(2)} + ${(library * 1000).toFixed(0)} µs + ${(each - line - library).toFixed(2)}`;
+}
+
+async function row(baud: number, latency: LatencyProfileName): Promise<{ goodput: string; turns: string }> {
   const bytes = sizeAt(baud);
   const line = baud / 10;
   const share = (n: number, ms: number): number => n / (ms / 1000) / line;
   const d = LATENCY_PROFILES[latency];
   const host = await startHost({ count: 1, baud, latency });
-  const modem = await Modem.open(host.urls[0]!);
+  let trace: AtTraceEvent[] | undefined;
+  const modem = await Modem.open(host.urls[0]!, { dataModeUrcPort: 'usbmodem', at: { trace: (e) => trace?.push(e) } });
+  /** Runs a timed transfer with the trace on; its milliseconds and the exchanges' breakdown. */
+  const traced = async (run: () => Promise<number>, perExchange: number): Promise<{ ms: number; turns: string }> => {
+    trace = [];
+    try {
+      const ms = await run();
+      return { ms, turns: exchanges(trace, baud, perExchange) };
+    } finally {
+      trace = undefined;
+    }
+  };
   const t0 = performance.now();
   try {
     const qf = Math.max(16 * KiB, Math.floor(bytes / 4 / KiB) * KiB);
@@ -96,15 +129,27 @@ async function row(baud: number, latency: LatencyProfileName): Promise<string> {
     const raw = await rawAtLoop(modem, qf);
 
     const buffer = await openTlsSocket(modem, 'buffer');
-    const up = share(bytes, await timedUp(buffer, bytes));
-    const down = share(bytes, await timedDown(buffer, bytes));
+    const sendFraming = framing('send', 1460);
+    const recvFraming = framing('recv', 1500);
+    const upRun = await traced(() => timedUp(buffer, bytes), sendFraming.written + sendFraming.read);
+    const downRun = await traced(() => timedDown(buffer, bytes), recvFraming.written + recvFraming.read);
+    const [up, down] = [share(bytes, upRun.ms), share(bytes, downRun.ms)];
     await buffer.close();
     const push = await openTlsSocket(modem, 'push');
     const pushed = share(bytes, await timedDown(push, bytes));
     await push.close();
-    // Transparent mode (access mode 2) goes here once wrap_socket can open it: `ceiling('transparent', …)` is ready.
-    return `| ${baud} | ${latency} | ${size(bytes)} | ${pct(qfShare)} (${pct(qfCeiling)}) | ${pct(share(qf, raw.up))} | ${pct(up)} (${pct(ceiling('send', bytes, baud, d))}) | ` +
-      `${pct(share(qf, raw.down))} | ${pct(down)} (${pct(ceiling('recv', bytes, baud, d))}) | ${pct(pushed)} (${pct(ceiling('push', bytes, baud, d))}) | ${seconds(performance.now() - t0)} |`;
+    // Transparent mode: opened and closed outside the timed part (its escape waits out the guard times).
+    const transparent = await openTlsSocket(modem, 'transparent');
+    const rawUp = share(bytes, await timedUp(transparent, bytes));
+    const rawDown = share(bytes, await timedDown(transparent, bytes));
+    await transparent.close();
+    const took = seconds(performance.now() - t0);
+    return {
+      goodput: `| ${baud} | ${latency} | ${size(bytes)} | ${pct(qfShare)} (${pct(qfCeiling)}) | ${pct(share(qf, raw.up))} | ${pct(up)} (${pct(ceiling('send', bytes, baud, d))}) | ` +
+        `${pct(share(qf, raw.down))} | ${pct(down)} (${pct(ceiling('recv', bytes, baud, d))}) | ${pct(pushed)} (${pct(ceiling('push', bytes, baud, d))}) | ` +
+        `${pct(rawUp)} / ${pct(rawDown)} (${pct(ceiling('transparent', bytes, baud, d))}) | ${took} |`,
+      turns: `| ${baud} | ${latency} | ${upRun.turns} | ${downRun.turns} |`,
+    };
   } finally {
     await modem.close();
     await host.stop();
@@ -118,10 +163,22 @@ describe('goodput on a paced line, through usocket/ussl', () => {
       `(sizes: ${size(SIZE_921600)} each way at 921600, ${size(SIZE_115200)} at 115200` +
         `${SIZE_115200 < MiB ? ': 1 MiB takes 91 s per figure there, BENCH_GOODPUT_SIZE_115200=1MiB for it' : ''}; ` +
         'the baselines, AT+QFUPL and the same commands in a plain modem.send loop, move a quarter; receive is timed from the request\'s SEND OK)',
-      '| baud | latency | each way | baseline: AT+QFUPL raw data | baseline: AT+QSSLSEND loop | send, usocket | baseline: AT+QSSLRECV loop | receive, usocket, buffer mode | receive, usocket, push mode | row took |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| baud | latency | each way | baseline: AT+QFUPL raw data | baseline: AT+QSSLSEND loop | send, usocket | baseline: AT+QSSLRECV loop | receive, usocket, buffer mode | receive, usocket, push mode | transparent mode, send / receive | row took |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
     ];
-    for (const baud of BAUDS) for (const latency of LATENCIES) out.push(await row(baud, latency));
-    return out;
+    const turns = [
+      'one buffer-mode exchange, median ms: from command to command = the line time of its bytes + the library\'s own turnaround ' +
+        '(`>` to payload and result to next command) + the rest (the module, the link, waking each side)',
+      '| baud | latency | AT+QSSLSEND of 1460 B | AT+QSSLRECV of 1500 B |',
+      '|---|---|---|---|',
+    ];
+    for (const baud of BAUDS) {
+      for (const latency of LATENCIES) {
+        const r = await row(baud, latency);
+        out.push(r.goodput);
+        turns.push(r.turns);
+      }
+    }
+    return [...out, '', ...turns];
   });
 });

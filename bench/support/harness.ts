@@ -132,7 +132,7 @@ export const cpuSince = (c0: Cpu): Cpu => {
 };
 
 /** A TLS socket to the peer through `usocket.socket` and `ussl.wrap_socket` (wrapped before connect: no reopen). */
-export async function openTlsSocket(modem: Modem, receive: 'buffer' | 'push' = 'buffer'): Promise<Socket> {
+export async function openTlsSocket(modem: Modem, receive: 'buffer' | 'push' | 'transparent' = 'buffer'): Promise<Socket> {
   const sock = modem.usocket.socket();
   const tls = await modem.ussl.wrap_socket(sock, { server_hostname: PEER, receive });
   await tls.connect([PEER, 443]);
@@ -175,10 +175,7 @@ export async function timedDown(sock: Socket, bytes: number): Promise<number> {
 const chunks = (total: number, max: number): number[] =>
   Array.from({ length: Math.ceil(total / max) }, (_, i) => Math.min(max, total - i * max));
 
-/**
- * The ways data crosses the line. `transparent` (access mode 2: `CONNECT`, then the line is the TLS stream) is here
- * for the comparison issue 11 asks for; no bench drives it until `wrap_socket` can open it.
- */
+/** The ways data crosses the line. `transparent`: access mode 2 (`CONNECT`, then the line is the TLS stream). */
 export type LinePath = 'send' | 'recv' | 'push' | 'transparent';
 
 /** Module delays per command, as in a latency profile. */
