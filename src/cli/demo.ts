@@ -10,17 +10,20 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { DemoServers } from '../emulator/index.js';
+import type { ReceiveMode } from '../modem/services/Connection.js';
 import { prepareCredentials } from '../ussl/credentials.js';
 import type { UsslModem } from '../ussl/UsslModem.js';
 import { DemoSteps, serverReport, tlsWork } from './demoSteps.js';
 import { UsageError } from './exitCodes.js';
 import { formatMs, println, printJson } from './output.js';
-import { openModem, resolveTarget, type GlobalOptions, type Target } from './target.js';
+import { checkReceive, openModem, receiveOption, resolveTarget, type GlobalOptions, type Target } from './target.js';
 
 interface DemoOptions {
   readonly url?: string;
   readonly cert?: string;
   readonly key?: string;
+  /** The access mode of every connection the examples open. */
+  readonly receive: ReceiveMode;
 }
 
 /** Where the examples go and with what. */
@@ -65,7 +68,7 @@ const answer = (d: Buffer) => {
 };
 
 /** The seed's first example: getaddrinfo, connect, wrap_socket(server_hostname), write, read(256), close. */
-async function oneWay(modem: UsslModem, steps: DemoSteps, p: Plan['oneWay']): Promise<void> {
+async function oneWay(modem: UsslModem, steps: DemoSteps, p: Plan['oneWay'], receive: ReceiveMode): Promise<void> {
   const ex = 'one-way';
   const { usocket, ussl } = modem;
   steps.section(`example 1, one-way TLS: the seed's first example, to ${p.host}`);
@@ -73,7 +76,7 @@ async function oneWay(modem: UsslModem, steps: DemoSteps, p: Plan['oneWay']): Pr
   const addr = await steps.run(ex, `getaddrinfo('${p.host}', 443)`, async () => (await usocket.getaddrinfo(p.host, 443))[0]![4],
     (a) => `${a[0]} (resolved by the module)`);
   await steps.run(ex, `connect(('${addr[0]}', 443))`, () => sock.connect(addr), () => 'TCP connected');
-  const ssock = await steps.run(ex, `wrap_socket(server_hostname=…)`, () => ussl.wrap_socket(sock, { server_hostname: p.host }),
+  const ssock = await steps.run(ex, `wrap_socket(server_hostname=…)`, () => ussl.wrap_socket(sock, { server_hostname: p.host, receive }),
     (_s, cmds) => tlsWork(cmds, []));
   const request = `GET ${p.path} HTTP/1.0\r\nHost: ${p.host}\r\nAccept-Encoding: deflate\r\n\r\n`;
   await steps.run(ex, 'write(request)', () => ssock.write(request), (n) => `${n} bytes sent`);
@@ -82,7 +85,8 @@ async function oneWay(modem: UsslModem, steps: DemoSteps, p: Plan['oneWay']): Pr
 }
 
 /** The seed's second example (cert and key), then again with the socket wrapped before it connects. */
-async function twoWay(modem: UsslModem, steps: DemoSteps, p: NonNullable<Plan['twoWay']>, servers: DemoServers | undefined): Promise<void> {
+async function twoWay(modem: UsslModem, steps: DemoSteps, p: NonNullable<Plan['twoWay']>, servers: DemoServers | undefined,
+  receive: ReceiveMode): Promise<void> {
   const { usocket, ussl } = modem;
   const credentials = prepareCredentials({ cert: p.cert, key: p.key }).map((c) => c.name);
   const subject = (body: Buffer) => {
@@ -98,7 +102,7 @@ async function twoWay(modem: UsslModem, steps: DemoSteps, p: NonNullable<Plan['t
   const addr = await steps.run(ex, `getaddrinfo('${p.host}', 443)`, async () => (await usocket.getaddrinfo(p.host, 443))[0]![4],
     (a) => `${a[0]} (resolved by the module)`);
   await steps.run(ex, `connect(('${addr[0]}', 443))`, () => sock.connect(addr), () => 'TCP connected');
-  const ssock = await steps.run(ex, 'wrap_socket(…, cert=, key=)', () => ussl.wrap_socket(sock, { server_hostname: p.host, cert: p.cert, key: p.key }),
+  const ssock = await steps.run(ex, 'wrap_socket(…, cert=, key=)', () => ussl.wrap_socket(sock, { server_hostname: p.host, cert: p.cert, key: p.key, receive }),
     (_s, cmds) => tlsWork(cmds, credentials));
   await steps.run(ex, 'write(request)', () => ssock.write(request), (n) => `${n} bytes sent`);
   const body = await steps.run(ex, 'read()', () => ssock.read(), answer);
@@ -107,7 +111,7 @@ async function twoWay(modem: UsslModem, steps: DemoSteps, p: NonNullable<Plan['t
 
   ex = 'two-way, warm';
   steps.section('example 2 again, the socket wrapped before it connects: files on the module, SSL context warm');
-  const warm = await steps.run(ex, 'wrap_socket(socket(), cert=, key=)', () => ussl.wrap_socket(usocket.socket(), { server_hostname: p.host, cert: p.cert, key: p.key }),
+  const warm = await steps.run(ex, 'wrap_socket(socket(), cert=, key=)', () => ussl.wrap_socket(usocket.socket(), { server_hostname: p.host, cert: p.cert, key: p.key, receive }),
     () => 'nothing sent yet: the socket is not connected');
   await steps.run(ex, `connect(('${p.host}', 443))`, () => warm.connect([p.host, 443]), (_v, cmds) =>
     `${cmds.length === 1 ? '1 AT command' : `${cmds.length} AT commands`}: ${tlsWork(cmds, credentials)}`);
@@ -118,6 +122,7 @@ async function twoWay(modem: UsslModem, steps: DemoSteps, p: NonNullable<Plan['t
 }
 
 async function runDemo(g: GlobalOptions, o: DemoOptions): Promise<void> {
+  checkReceive(g, o.receive);
   const target: Target = await resolveTarget(g, { servers: true });
   const steps = new DemoSteps(target.meter, g.json === true);
   const t0 = performance.now();
@@ -126,7 +131,8 @@ async function runDemo(g: GlobalOptions, o: DemoOptions): Promise<void> {
   try {
     const p = await plan(o, target.servers);
     if (!g.json) {
-      println(`ussl-bridge demo on ${target.label}${target.virtual ? ` (${target.url.replace(/\?.*/, '')})` : ''}`);
+      println(`ussl-bridge demo on ${target.label}${target.virtual ? ` (${target.url.replace(/\?.*/, '')})` : ''}` +
+        `${o.receive === 'buffer' ? '' : `, ${o.receive} mode`}`);
       for (const [name, address] of Object.entries(target.servers?.hosts ?? {})) {
         println(`  ${name} → ${address}${name.startsWith('mtls.') ? ' (HTTPS, client certificate required)' : ' (HTTPS)'}`);
       }
@@ -143,8 +149,8 @@ async function runDemo(g: GlobalOptions, o: DemoOptions): Promise<void> {
       const m = modem;
       await steps.run('one-way', `wrap_socket(server_hostname=…)`, () => m.ussl.wrap_socket(m.usocket.socket(), { server_hostname: p.oneWay.host }), () => '');
     }
-    await oneWay(modem, steps, p.oneWay);
-    if (p.twoWay) await twoWay(modem, steps, p.twoWay, target.servers);
+    await oneWay(modem, steps, p.oneWay, o.receive);
+    if (p.twoWay) await twoWay(modem, steps, p.twoWay, target.servers, o.receive);
     else steps.section('example 2 (two-way) skipped: give --cert and --key for a server that wants a client certificate');
   } catch (e) {
     failure = e;
@@ -156,7 +162,7 @@ async function runDemo(g: GlobalOptions, o: DemoOptions): Promise<void> {
   const atCommands = steps.records.reduce((s, r) => s + r.atCommands, 0);
   if (g.json) {
     printJson({
-      module: modem ? { label: target.label, ...modem.info } : { label: target.label }, ok: failure === undefined,
+      module: modem ? { label: target.label, ...modem.info } : { label: target.label }, receive: o.receive, ok: failure === undefined,
       steps: steps.records, ms: Math.round(total), atCommands,
     });
   } else if (failure === undefined) {
@@ -172,8 +178,10 @@ export function registerDemo(program: Command): void {
     .option('--url <url>', 'the server for the examples (https://host/); needed with --port')
     .option('--cert <file>', 'client certificate (PEM) for the two-way example with --url; with --key')
     .option('--key <file>', 'its private key (PEM, unencrypted)')
+    .addOption(receiveOption())
     .addHelpText('after', '\nExamples:\n  $ ussl-bridge demo\n  $ ussl-bridge demo --model BG96 --trace\n' +
       '  $ ussl-bridge demo --model BC25            # no SSL on this model: exit 4\n' +
+      '  $ ussl-bridge demo --receive push          # no AT+QSSLRECV: the data comes in the URC\n' +
       '  $ ussl-bridge --port /dev/ttyUSB2 --apn internet demo --url https://example.com/\n')
     .action(async (_o: unknown, cmd: Command) => {
       await runDemo(cmd.optsWithGlobals<GlobalOptions & DemoOptions>(), cmd.opts<DemoOptions>());

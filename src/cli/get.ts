@@ -10,8 +10,9 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { PassThrough, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
+import type { ReceiveMode } from '../modem/services/Connection.js';
 import type { UsslModem } from '../ussl/UsslModem.js';
 import { connectTls } from '../ussl/UsslModem.js';
 import type { ConnectTlsOptions } from '../ussl/connectTls.js';
@@ -19,7 +20,7 @@ import type { TlsVersion } from '../ussl/tlsOptions.js';
 import { HttpStatusError, UsageError } from './exitCodes.js';
 import { formatBytes, formatMs, printJson, warn } from './output.js';
 import { progressBar } from './progress.js';
-import { withModem, type GlobalOptions } from './target.js';
+import { checkReceive, receiveOption, withModem, type GlobalOptions } from './target.js';
 
 /** Options of `get`. */
 interface GetOptions {
@@ -32,6 +33,8 @@ interface GetOptions {
   readonly location?: boolean;
   readonly fail?: boolean;
   readonly header?: readonly string[];
+  /** The module's access mode: `buffer` unless asked. */
+  readonly receive: ReceiveMode;
 }
 
 const TLS_NAMES: Readonly<Record<NonNullable<GetOptions['tls']>, TlsVersion>> = {
@@ -65,6 +68,7 @@ async function tlsSettings(o: GetOptions): Promise<Omit<ConnectTlsOptions, 'host
     ...(o.key !== undefined ? { key: await readFile(o.key) } : {}),
     ...(o.cipher !== undefined ? { ciphers: o.cipher } : {}),
     ...(o.tls !== undefined ? { min_version: TLS_NAMES[o.tls], max_version: TLS_NAMES[o.tls] } : {}),
+    receive: o.receive,
   };
 }
 
@@ -97,7 +101,27 @@ function meter(onBytes: (n: number) => void): { stream: Transform; digest: () =>
   return { stream, digest: () => hash.digest('hex'), bytes: () => n };
 }
 
+/** How long a server that was asked to close (`Connection: close`) may keep the connection after its answer. */
+const PEER_CLOSE_MS = 1000;
+
+/**
+ * Reads a response away (a redirect's) and waits until its connection is gone: the next open must not find it still
+ * on the module (transparent mode takes the port alone). The server closes it after the answer; one that does not
+ * within {@link PEER_CLOSE_MS} has it closed here.
+ */
+async function discard(res: IncomingMessage): Promise<void> {
+  const socket = res.socket;
+  if (socket.closed) return;
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  res.resume();
+  await finished(res).catch(() => {});
+  const timer = setTimeout(() => socket.destroy(), PEER_CLOSE_MS);
+  await closed;
+  clearTimeout(timer);
+}
+
 async function runGet(text: string, o: GetOptions & GlobalOptions): Promise<void> {
+  checkReceive(o, o.receive);
   let url = httpsUrl(text);
   const tls = await tlsSettings(o);
   if (tls.cadata === undefined) warn('the server\'s certificate is not verified; give --ca FILE to verify it');
@@ -112,8 +136,8 @@ async function runGet(text: string, o: GetOptions & GlobalOptions): Promise<void
     let res = await fetchOnce(modem, url, tls, headers);
     for (let hops = 0; o.location === true && res.statusCode !== undefined && res.statusCode >= 300 && res.statusCode < 400 && res.headers.location; hops++) {
       if (hops === MAX_REDIRECTS) throw new HttpStatusError(res.statusCode, `more than ${MAX_REDIRECTS} redirects`);
-      res.resume();
       url = httpsUrl(new URL(res.headers.location, url).toString());
+      await discard(res);
       res = await fetchOnce(modem, url, tls, headers);
     }
     const status = res.statusCode ?? 0;
@@ -137,7 +161,7 @@ async function runGet(text: string, o: GetOptions & GlobalOptions): Promise<void
     const result = {
       url: url.href, status, statusText: res.statusMessage ?? '', httpVersion: res.httpVersion, headers: res.headers,
       bytes: m.bytes(), sha256: m.digest(), ms: Math.round(ms), file: o.output ?? null, verified: tls.cadata !== undefined,
-      module: target.label, atCommands: target.meter.count - mark,
+      module: target.label, receive: o.receive, atCommands: target.meter.count - mark,
     };
     if (o.json === true) {
       printJson(result);
@@ -145,7 +169,8 @@ async function runGet(text: string, o: GetOptions & GlobalOptions): Promise<void
     }
     const rate = ms > 0 ? `${formatBytes(Math.round(result.bytes / (ms / 1000)))}/s` : '';
     process.stderr.write(`HTTP/${result.httpVersion} ${status} ${result.statusText}: ${formatBytes(result.bytes)} in ${formatMs(ms)} (${rate}), ` +
-      `sha256 ${result.sha256}${o.output !== undefined ? `, saved to ${o.output}` : ''}; ${result.atCommands} AT commands on ${target.label}\n`);
+      `sha256 ${result.sha256}${o.output !== undefined ? `, saved to ${o.output}` : ''}; ${result.atCommands} AT commands on ${target.label}` +
+      `${o.receive === 'buffer' ? '' : ` in ${o.receive} mode`}\n`);
   });
 }
 
@@ -163,10 +188,13 @@ export function registerGet(program: Command): void {
     .option('-H, --header <header>', 'an extra request header, "Name: value" (repeatable)', collectHeader)
     .option('-L, --location', `follow redirects (at most ${MAX_REDIRECTS}, https only)`)
     .option('-f, --fail', 'exit 7 when the server answers with a status of 400 or more')
+    .addOption(receiveOption())
     .addHelpText('after', '\nWithout --port the virtual module resolves myssl.com (and mtls.myssl.com) to local demo servers.\n\n' +
       'Examples:\n  $ ussl-bridge get https://myssl.com/\n  $ ussl-bridge --json get -o index.html https://myssl.com/\n' +
       '  $ ussl-bridge --port /dev/ttyUSB2 --apn internet get --ca isrg-root-x1.pem --tls 1.2 https://letsencrypt.org/\n' +
-      '  $ ussl-bridge get --cert client.pem --key client.key --ca ca.pem https://mtls.example.com/\n')
+      '  $ ussl-bridge get --cert client.pem --key client.key --ca ca.pem https://mtls.example.com/\n' +
+      '  $ ussl-bridge get --receive push https://myssl.com/\n' +
+      '  $ ussl-bridge --port /dev/ttyUSB2 --urc-port usbmodem get --receive transparent -o fw.bin https://example.com/fw.bin\n')
     .action(async (url: string, _o: unknown, cmd: Command) => {
       await runGet(url, cmd.optsWithGlobals<GetOptions & GlobalOptions>());
     });

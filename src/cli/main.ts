@@ -15,6 +15,7 @@ import { describeError, EXIT, EXIT_CODES_HELP, exitCodeFor } from './exitCodes.j
 import { registerFiles } from './files.js';
 import { registerGet } from './get.js';
 import { registerInfo } from './info.js';
+import { AT_PORTS } from './target.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -38,13 +39,19 @@ over loopback: its hosts table points myssl.com at a local HTTPS server and mtls
 client certificate (started by demo, get and at), so \`ussl-bridge get https://myssl.com/\` works out of the box.
 --host NAME=IP[:PORT] adds names; other names go to the system resolver.
 
+get and demo take --receive buffer|push|transparent, the module's access mode. Transparent mode holds the port
+alone, so on a port --urc-port names the AT interface URCs go to meanwhile (or --at-port says URCs go elsewhere
+already); the virtual module's wiring is known and needs neither.
+
 Examples:
   $ ussl-bridge demo                                   # the seed's two examples on a virtual EC25
   $ ussl-bridge demo --model BC25                      # a model without SSL: says so, exit 4
   $ ussl-bridge info --json                            # identity, SIM, network, PDP, SSL, files
   $ ussl-bridge ciphers --model BG96                   # suites the firmware lists, and the local OpenSSL's
   $ ussl-bridge get https://myssl.com/                 # an HTTPS GET through the module
+  $ ussl-bridge get --receive transparent https://myssl.com/   # the line is the connection (access mode 2)
   $ ussl-bridge --port /dev/ttyUSB2 --apn internet get --ca ca.pem -o page.html https://example.com/
+  $ ussl-bridge --port /dev/ttyUSB2 --urc-port usbmodem get --receive transparent -o fw.bin https://example.com/fw.bin
   $ ussl-bridge --port socket://127.0.0.1:7000 files put ca.pem
   $ ussl-bridge --port /dev/ttyUSB2?baud=115200 at     # an AT terminal with history
   $ ussl-bridge emulate --tcp 7000                     # serve a virtual module to other programs
@@ -62,6 +69,9 @@ const program = new Command('ussl-bridge')
   .option('--apn <name>', 'access point name to set before PDP activation')
   .addOption(new Option('-m, --model <model>', 'model of the virtual module used without --port').choices(MODEL_NAMES).default('EC25'))
   .option('--host <name=ip[:port]>', 'a name the virtual module resolves (repeatable)', parseHost)
+  .addOption(new Option('--urc-port <name>', 'another AT interface URCs go to while transparent mode (--receive transparent) holds --port')
+    .choices(AT_PORTS))
+  .addOption(new Option('--at-port <name>', 'which AT interface --port is, when URCs go to another one already').choices(AT_PORTS))
   .option('--trace', 'print the AT exchange to stderr (secrets redacted, payloads as sizes)')
   .option('--json', 'print one JSON document (JSON lines for at) on stdout, and nothing else there')
   .showHelpAfterError('(run with --help for usage)')

@@ -5,12 +5,15 @@
  * through one {@link AtMeter}: it counts them for the demo's steps and, with `--trace`, prints the library's
  * redacted trace to stderr.
  */
+import { Option } from 'commander';
 import type { AtClientOptions } from '../at/AtClient.js';
 import type { AtTraceEvent } from '../at/AtEngine.js';
 import { registerEmulatorScheme } from '../emulatorScheme.js';
-import { startDemoServers, type DemoServers, type ModelName } from '../emulator/index.js';
-import type { ModemOptions } from '../modem/ModemOptions.js';
+import { MODELS, startDemoServers, type DemoServers, type ModelName } from '../emulator/index.js';
+import type { ModemOptions, UrcPort } from '../modem/ModemOptions.js';
+import type { ReceiveMode } from '../modem/services/Connection.js';
 import { UsslModem } from '../ussl/UsslModem.js';
+import { UsageError } from './exitCodes.js';
 
 registerEmulatorScheme();
 
@@ -26,6 +29,27 @@ export interface GlobalOptions {
   readonly model: ModelName;
   /** More names for the virtual module to resolve. */
   readonly host?: Readonly<Record<string, string>>;
+  /**
+   * `--urc-port`: the AT interface URCs go to while transparent mode holds this port (the modem's `dataModeUrcPort`;
+   * not its `urcPort`, which moves them for good).
+   */
+  readonly urcPort?: UrcPort;
+  /** `--at-port`: which AT interface this port is (the modem's `atPort`). */
+  readonly atPort?: UrcPort;
+}
+
+/** The AT interfaces `AT+QURCCFG="urcport"` knows: a record, so that one added to the type fails here until offered. */
+const AT_PORT_SET: Readonly<Record<UrcPort, true>> = { usbat: true, usbmodem: true, uart1: true };
+/** The choices of `--urc-port` and `--at-port`. */
+export const AT_PORTS = Object.keys(AT_PORT_SET) as readonly UrcPort[];
+const RECEIVE_MODE_SET: Readonly<Record<ReceiveMode, true>> = { buffer: true, push: true, transparent: true };
+/** The choices of `--receive`: access modes 0, 1 and 2. */
+export const RECEIVE_MODES = Object.keys(RECEIVE_MODE_SET) as readonly ReceiveMode[];
+
+/** `--receive <mode>` of the commands that open TLS connections (`get`, `demo`): the library's default unless given. */
+export function receiveOption(): Option {
+  return new Option('--receive <mode>', 'the module\'s access mode: buffer (read with AT+QSSLRECV), push (the data comes in the ' +
+    'URC) or transparent (the line is the connection; on a port, with --urc-port)').choices(RECEIVE_MODES).default('buffer');
 }
 
 /** Counts the AT commands written and, when asked, prints each trace event to stderr. */
@@ -74,8 +98,42 @@ export interface Target {
   readonly meter: AtMeter;
   /** AT client options: the meter's trace and, for a serial port, `--baud`. */
   readonly at: AtClientOptions;
+  /**
+   * The module's wiring as the modem is told it: `--at-port` and `--urc-port`. A virtual module's is known: its AT
+   * port is its model's host port, and URCs go to another interface while transparent mode holds that one.
+   */
+  readonly wiring: Pick<ModemOptions, 'atPort' | 'dataModeUrcPort'>;
   /** Stops what was started for the target (the demo servers). */
   close(): Promise<void>;
+}
+
+/**
+ * The wiring the modem is told: `--at-port` and `--urc-port` as given for a port; for a virtual module its model's
+ * host port and, for URCs, the first other interface, unless the options say otherwise.
+ * @throws UsageError when URCs would be moved to the port itself.
+ */
+function wiringOf(g: GlobalOptions): Target['wiring'] {
+  const atPort = g.atPort ?? (g.port === undefined ? MODELS[g.model].hostPort : undefined);
+  const dataModeUrcPort = g.urcPort ?? (g.port === undefined ? AT_PORTS.find((p) => p !== atPort) : undefined);
+  if (dataModeUrcPort !== undefined && dataModeUrcPort === atPort) {
+    const which = g.atPort !== undefined ? '--at-port' : `the virtual ${g.model}'s AT port`;
+    throw new UsageError(`--urc-port ${dataModeUrcPort} is this port (${which}): name another interface for URCs to go to ` +
+      `(${AT_PORTS.filter((p) => p !== atPort).join(', ')})`);
+  }
+  return { ...(atPort !== undefined ? { atPort } : {}), ...(dataModeUrcPort !== undefined ? { dataModeUrcPort } : {}) };
+}
+
+/**
+ * Checks an access mode against the target before anything is opened: transparent mode on a port needs to know
+ * where URCs go meanwhile (`--urc-port`, or `--at-port` when they go to another interface already).
+ * @throws UsageError
+ */
+export function checkReceive(g: GlobalOptions, receive: ReceiveMode): void {
+  wiringOf(g);
+  if (receive !== 'transparent' || g.port === undefined || g.urcPort !== undefined || g.atPort !== undefined) return;
+  throw new UsageError('--receive transparent on a port needs --urc-port NAME: another AT interface ' +
+    `(${AT_PORTS.join(', ')}) for URCs to go to while this port carries the connection's bytes, or --at-port NAME, ` +
+    'the interface this port is, when URCs go elsewhere already; or use --receive push, nearly as fast');
 }
 
 /** Resolves the target of a command; `servers` starts the demo servers for a virtual module. */
@@ -84,9 +142,10 @@ export async function resolveTarget(g: GlobalOptions, options: { readonly server
   if (g.port !== undefined) {
     return {
       url: g.port, label: g.port, virtual: false, servers: undefined, hosts: {}, meter,
-      at: { trace: meter.trace, ...(g.baud !== undefined ? { baudRate: g.baud } : {}) }, close: async () => {},
+      at: { trace: meter.trace, ...(g.baud !== undefined ? { baudRate: g.baud } : {}) }, wiring: wiringOf(g), close: async () => {},
     };
   }
+  const wiring = wiringOf(g);
   const servers = options.servers === true ? await startDemoServers() : undefined;
   const hosts = { ...servers?.hosts, ...g.host };
   const params = [
@@ -95,13 +154,13 @@ export async function resolveTarget(g: GlobalOptions, options: { readonly server
   ];
   return {
     url: `emulator:${g.model}${params.length > 0 ? `?${params.join('&')}` : ''}`, label: `virtual ${g.model}`, virtual: true,
-    servers, hosts, meter, at: { trace: meter.trace }, close: async () => servers?.close(),
+    servers, hosts, meter, at: { trace: meter.trace }, wiring, close: async () => servers?.close(),
   };
 }
 
 /** Brings the module up with the library's `Modem` (identify, SIM, registration, PDP). */
 export function openModem(target: Target, g: GlobalOptions): Promise<UsslModem> {
-  const options: ModemOptions = { at: target.at, ...(g.apn !== undefined ? { apn: { apn: g.apn } } : {}) };
+  const options: ModemOptions = { at: target.at, ...target.wiring, ...(g.apn !== undefined ? { apn: { apn: g.apn } } : {}) };
   return UsslModem.open(target.url, options);
 }
 

@@ -11,13 +11,13 @@ test('--help lists the commands, the global options, the virtual module, example
   const r = await runCli(['--help']);
   expect(r.code).toBe(0);
   for (const c of ['demo', 'info', 'ciphers', 'files', 'get', 'at', 'emulate']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
-  for (const o of ['--port <url>', '--baud <rate>', '--apn <name>', '--trace', '--json', '--version', '--model <model>', '--host']) expect(r.out).toContain(o);
+  for (const o of ['--port <url>', '--baud <rate>', '--apn <name>', '--trace', '--json', '--version', '--model <model>', '--host', '--urc-port <name>', '--at-port <name>']) expect(r.out).toContain(o);
   expect(r.out).toContain('get https://myssl.com/` works out of the box');
   expect(r.out).toContain('$ ussl-bridge demo');
   for (const [code, text] of EXIT_CODES_HELP) expect(r.out).toContain(`${String(code).padStart(3)}  ${text}`);
   const sub = await runCli(['get', '--help']);
   expect(sub.code).toBe(0);
-  expect(sub.out).toMatch(/--ca <file>[\s\S]*--cert <file>[\s\S]*--key <file>[\s\S]*--cipher <name>[\s\S]*--tls <version>[\s\S]*--output <file>/);
+  expect(sub.out).toMatch(/--ca <file>[\s\S]*--cert <file>[\s\S]*--key <file>[\s\S]*--cipher <name>[\s\S]*--tls <version>[\s\S]*--output <file>[\s\S]*--receive <mode>/);
   expect(sub.out).toContain('Examples:');
 });
 
@@ -40,6 +40,14 @@ test.each([
   [['get', '-H', 'no colon', 'https://myssl.com/'], /-H wants "Name: value"/],
   [['get', 'not a url'], /not a URL/],
   [['get', '--cert', 'a.pem', 'https://myssl.com/'], /--cert and --key go together/],
+  [['get', '--receive', 'fast', 'https://myssl.com/'], /argument 'fast' is invalid\. Allowed choices are buffer, push, transparent/],
+  [['demo', '--receive', '2'], /argument '2' is invalid\. Allowed choices are buffer, push, transparent/],
+  [['--urc-port', 'usb', 'get', 'https://myssl.com/'], /argument 'usb' is invalid\. Allowed choices are usbat, usbmodem, uart1/],
+  // A port that does not exist: a usage error (2), not a module one (3), because the port is not even opened.
+  [['--port', '/dev/ttyUSSL_NONE', 'get', '--receive', 'transparent', 'https://example.com/'], /--receive transparent on a port needs --urc-port NAME/],
+  [['--port', '/dev/ttyUSSL_NONE', 'demo', '--url', 'https://example.com/', '--receive', 'transparent'], /--receive transparent on a port needs --urc-port NAME/],
+  [['--port', '/dev/ttyUSSL_NONE', '--at-port', 'uart1', '--urc-port', 'uart1', 'get', 'https://example.com/'], /--urc-port uart1 is this port \(--at-port\)/],
+  [['--urc-port', 'usbat', 'get', '--receive', 'transparent', 'https://myssl.com/'], /--urc-port usbat is this port \(the virtual EC25's AT port\)/],
   [['files', 'put'], /missing required argument 'local'/],
   [['files', 'mv', 'a', 'b'], /unknown command 'mv'/],
   [['at', 'extra'], /too many arguments/],
