@@ -194,7 +194,7 @@ export function registerGet(program: Command): void {
       '  $ ussl-bridge --port /dev/ttyUSB2 --apn internet get --ca isrg-root-x1.pem --tls 1.2 https://letsencrypt.org/\n' +
       '  $ ussl-bridge get --cert client.pem --key client.key --ca ca.pem https://mtls.example.com/\n' +
       '  $ ussl-bridge get --receive push https://myssl.com/\n' +
-      '  $ ussl-bridge --port /dev/ttyUSB2 --urc-port usbmodem get --receive transparent -o fw.bin https://example.com/fw.bin\n')
+      '  $ ussl-bridge --port /dev/ttyUSB2 --data-urc-port usbmodem get --receive transparent -o fw.bin https://example.com/fw.bin\n')
     .action(async (url: string, _o: unknown, cmd: Command) => {
       await runGet(url, cmd.optsWithGlobals<GetOptions & GlobalOptions>());
     });

@@ -40,7 +40,7 @@ client certificate (started by demo, get and at), so \`ussl-bridge get https://m
 --host NAME=IP[:PORT] adds names; other names go to the system resolver.
 
 get and demo take --receive buffer|push|transparent, the module's access mode. Transparent mode holds the port
-alone, so on a port --urc-port names the AT interface URCs go to meanwhile (or --at-port says URCs go elsewhere
+alone, so on a port --data-urc-port names the AT interface URCs go to meanwhile (or --at-port says URCs go elsewhere
 already); the virtual module's wiring is known and needs neither.
 
 Examples:
@@ -51,7 +51,7 @@ Examples:
   $ ussl-bridge get https://myssl.com/                 # an HTTPS GET through the module
   $ ussl-bridge get --receive transparent https://myssl.com/   # the line is the connection (access mode 2)
   $ ussl-bridge --port /dev/ttyUSB2 --apn internet get --ca ca.pem -o page.html https://example.com/
-  $ ussl-bridge --port /dev/ttyUSB2 --urc-port usbmodem get --receive transparent -o fw.bin https://example.com/fw.bin
+  $ ussl-bridge --port /dev/ttyUSB2 --data-urc-port usbmodem get --receive transparent -o fw.bin https://example.com/fw.bin
   $ ussl-bridge --port socket://127.0.0.1:7000 files put ca.pem
   $ ussl-bridge --port /dev/ttyUSB2?baud=115200 at     # an AT terminal with history
   $ ussl-bridge emulate --tcp 7000                     # serve a virtual module to other programs
@@ -69,7 +69,7 @@ const program = new Command('ussl-bridge')
   .option('--apn <name>', 'access point name to set before PDP activation')
   .addOption(new Option('-m, --model <model>', 'model of the virtual module used without --port').choices(MODEL_NAMES).default('EC25'))
   .option('--host <name=ip[:port]>', 'a name the virtual module resolves (repeatable)', parseHost)
-  .addOption(new Option('--urc-port <name>', 'another AT interface URCs go to while transparent mode (--receive transparent) holds --port')
+  .addOption(new Option('--data-urc-port <name>', 'another AT interface URCs go to while transparent mode (--receive transparent) holds --port')
     .choices(AT_PORTS))
   .addOption(new Option('--at-port <name>', 'which AT interface --port is, when URCs go to another one already').choices(AT_PORTS))
   .option('--trace', 'print the AT exchange to stderr (secrets redacted, payloads as sizes)')

@@ -30,17 +30,17 @@ export interface GlobalOptions {
   /** More names for the virtual module to resolve. */
   readonly host?: Readonly<Record<string, string>>;
   /**
-   * `--urc-port`: the AT interface URCs go to while transparent mode holds this port (the modem's `dataModeUrcPort`;
+   * `--data-urc-port`: the AT interface URCs go to while transparent mode holds this port (the modem's `dataModeUrcPort`;
    * not its `urcPort`, which moves them for good).
    */
-  readonly urcPort?: UrcPort;
+  readonly dataUrcPort?: UrcPort;
   /** `--at-port`: which AT interface this port is (the modem's `atPort`). */
   readonly atPort?: UrcPort;
 }
 
 /** The AT interfaces `AT+QURCCFG="urcport"` knows: a record, so that one added to the type fails here until offered. */
 const AT_PORT_SET: Readonly<Record<UrcPort, true>> = { usbat: true, usbmodem: true, uart1: true };
-/** The choices of `--urc-port` and `--at-port`. */
+/** The choices of `--data-urc-port` and `--at-port`. */
 export const AT_PORTS = Object.keys(AT_PORT_SET) as readonly UrcPort[];
 const RECEIVE_MODE_SET: Readonly<Record<ReceiveMode, true>> = { buffer: true, push: true, transparent: true };
 /** The choices of `--receive`: access modes 0, 1 and 2. */
@@ -49,7 +49,7 @@ export const RECEIVE_MODES = Object.keys(RECEIVE_MODE_SET) as readonly ReceiveMo
 /** `--receive <mode>` of the commands that open TLS connections (`get`, `demo`): the library's default unless given. */
 export function receiveOption(): Option {
   return new Option('--receive <mode>', 'the module\'s access mode: buffer (read with AT+QSSLRECV), push (the data comes in the ' +
-    'URC) or transparent (the line is the connection; on a port, with --urc-port)').choices(RECEIVE_MODES).default('buffer');
+    'URC) or transparent (the line is the connection; on a port, with --data-urc-port)').choices(RECEIVE_MODES).default('buffer');
 }
 
 /** Counts the AT commands written and, when asked, prints each trace event to stderr. */
@@ -99,7 +99,7 @@ export interface Target {
   /** AT client options: the meter's trace and, for a serial port, `--baud`. */
   readonly at: AtClientOptions;
   /**
-   * The module's wiring as the modem is told it: `--at-port` and `--urc-port`. A virtual module's is known: its AT
+   * The module's wiring as the modem is told it: `--at-port` and `--data-urc-port`. A virtual module's is known: its AT
    * port is its model's host port, and URCs go to another interface while transparent mode holds that one.
    */
   readonly wiring: Pick<ModemOptions, 'atPort' | 'dataModeUrcPort'>;
@@ -108,16 +108,16 @@ export interface Target {
 }
 
 /**
- * The wiring the modem is told: `--at-port` and `--urc-port` as given for a port; for a virtual module its model's
+ * The wiring the modem is told: `--at-port` and `--data-urc-port` as given for a port; for a virtual module its model's
  * host port and, for URCs, the first other interface, unless the options say otherwise.
  * @throws UsageError when URCs would be moved to the port itself.
  */
 function wiringOf(g: GlobalOptions): Target['wiring'] {
   const atPort = g.atPort ?? (g.port === undefined ? MODELS[g.model].hostPort : undefined);
-  const dataModeUrcPort = g.urcPort ?? (g.port === undefined ? AT_PORTS.find((p) => p !== atPort) : undefined);
+  const dataModeUrcPort = g.dataUrcPort ?? (g.port === undefined ? AT_PORTS.find((p) => p !== atPort) : undefined);
   if (dataModeUrcPort !== undefined && dataModeUrcPort === atPort) {
     const which = g.atPort !== undefined ? '--at-port' : `the virtual ${g.model}'s AT port`;
-    throw new UsageError(`--urc-port ${dataModeUrcPort} is this port (${which}): name another interface for URCs to go to ` +
+    throw new UsageError(`--data-urc-port ${dataModeUrcPort} is this port (${which}): name another interface for URCs to go to ` +
       `(${AT_PORTS.filter((p) => p !== atPort).join(', ')})`);
   }
   return { ...(atPort !== undefined ? { atPort } : {}), ...(dataModeUrcPort !== undefined ? { dataModeUrcPort } : {}) };
@@ -125,13 +125,13 @@ function wiringOf(g: GlobalOptions): Target['wiring'] {
 
 /**
  * Checks an access mode against the target before anything is opened: transparent mode on a port needs to know
- * where URCs go meanwhile (`--urc-port`, or `--at-port` when they go to another interface already).
+ * where URCs go meanwhile (`--data-urc-port`, or `--at-port` when they go to another interface already).
  * @throws UsageError
  */
 export function checkReceive(g: GlobalOptions, receive: ReceiveMode): void {
   wiringOf(g);
-  if (receive !== 'transparent' || g.port === undefined || g.urcPort !== undefined || g.atPort !== undefined) return;
-  throw new UsageError('--receive transparent on a port needs --urc-port NAME: another AT interface ' +
+  if (receive !== 'transparent' || g.port === undefined || g.dataUrcPort !== undefined || g.atPort !== undefined) return;
+  throw new UsageError('--receive transparent on a port needs --data-urc-port NAME: another AT interface ' +
     `(${AT_PORTS.join(', ')}) for URCs to go to while this port carries the connection's bytes, or --at-port NAME, ` +
     'the interface this port is, when URCs go elsewhere already; or use --receive push, nearly as fast');
 }

@@ -2,7 +2,7 @@
  * `--receive buffer|push|transparent` of `get` and `demo`, the module's three access modes, as a person runs them:
  * the built binary in a child process. The same body arrives byte for byte in each mode, on stdout, in a file and
  * with `--json`; the progress bar is drawn in each; transparent mode works out of the box on the virtual module and,
- * on a port (another process's module over socket://), with `--urc-port`, without which it is refused before the
+ * on a port (another process's module over socket://), with `--data-urc-port`, without which it is refused before the
  * module is opened. The README's CLI example with `--receive` runs as shown.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -151,18 +151,18 @@ test.each(['push', 'transparent'] as const)('on a terminal in %s mode the progre
   expect(readFileSync(file).equals(blob)).toBe(true);
 }, 60_000);
 
-test('on a port, transparent needs --urc-port: refused before the module is opened, then the same bytes with it', async () => {
+test('on a port, transparent needs --data-urc-port: refused before the module is opened, then the same bytes with it', async () => {
   emu = await startEmulate(['--tcp', '0', '--trace', ...hosts]);
   const before = emu.out();
   const refused = await runCli(['--port', emu.url, 'get', '--ca', ca, '--receive', 'transparent', 'https://big.test/blob']);
   expect(refused.code).toBe(2);
   expect(refused.out).toBe('');
-  expect(refused.err).toBe('ussl-bridge: --receive transparent on a port needs --urc-port NAME: another AT interface (usbat, usbmodem, uart1) ' +
+  expect(refused.err).toBe('ussl-bridge: --receive transparent on a port needs --data-urc-port NAME: another AT interface (usbat, usbmodem, uart1) ' +
     'for URCs to go to while this port carries the connection\'s bytes, or --at-port NAME, the interface this port is, when URCs go ' +
     'elsewhere already; or use --receive push, nearly as fast\n');
   expect(emu.out(), 'the module saw something of the refused command').toBe(before);
 
-  const r = await runCli(['--port', emu.url, '--urc-port', 'usbmodem', 'get', '--ca', ca, '--receive', 'transparent', 'https://big.test/blob']);
+  const r = await runCli(['--port', emu.url, '--data-urc-port', 'usbmodem', 'get', '--ca', ca, '--receive', 'transparent', 'https://big.test/blob']);
   expect(r.code, r.err).toBe(0);
   expect(r.stdout.equals(blob)).toBe(true);
   expect(r.err).toMatch(new RegExp(`sha256 ${blobSha}; \\d+ AT commands on socket://\\S+ in transparent mode\\n$`));
@@ -196,7 +196,7 @@ test.each(['push', 'transparent'] as const)('demo --receive %s runs the seed\'s 
   expect(text.out).toContain('the server saw client CN=ussl-bridge demo client');
 }, 60_000);
 
-test('help: get and demo list --receive with its choices, default and an example; the program lists --urc-port and --at-port', async () => {
+test('help: get and demo list --receive with its choices, default and an example; the program lists --data-urc-port and --at-port', async () => {
   for (const command of ['get', 'demo']) {
     const r = await runCli([command, '--help']);
     expect(r.code).toBe(0);
@@ -204,10 +204,10 @@ test('help: get and demo list --receive with its choices, default and an example
     expect(r.out).toMatch(new RegExp(`^  \\$ ussl-bridge .*${command} --receive (push|transparent)`, 'm'));
   }
   const top = await runCli(['--help']);
-  expect(top.out.replace(/\s+/g, ' ')).toMatch(/--urc-port <name> .* \(choices: "usbat", "usbmodem", "uart1"\)/);
+  expect(top.out.replace(/\s+/g, ' ')).toMatch(/--data-urc-port <name> .* \(choices: "usbat", "usbmodem", "uart1"\)/);
   expect(top.out.replace(/\s+/g, ' ')).toMatch(/--at-port <name> .* \(choices: "usbat", "usbmodem", "uart1"\)/);
   expect(top.out).toMatch(/^ {2}\$ ussl-bridge get --receive transparent https:\/\/myssl\.com\//m);
-  expect(top.out).toMatch(/--port \/dev\/ttyUSB2 --urc-port usbmodem get --receive transparent/);
+  expect(top.out).toMatch(/--port \/dev\/ttyUSB2 --data-urc-port usbmodem get --receive transparent/);
 });
 
 test('the README\'s CLI examples with --receive run as shown on the virtual module', async () => {

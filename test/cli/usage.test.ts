@@ -11,7 +11,7 @@ test('--help lists the commands, the global options, the virtual module, example
   const r = await runCli(['--help']);
   expect(r.code).toBe(0);
   for (const c of ['demo', 'info', 'ciphers', 'files', 'get', 'at', 'emulate']) expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
-  for (const o of ['--port <url>', '--baud <rate>', '--apn <name>', '--trace', '--json', '--version', '--model <model>', '--host', '--urc-port <name>', '--at-port <name>']) expect(r.out).toContain(o);
+  for (const o of ['--port <url>', '--baud <rate>', '--apn <name>', '--trace', '--json', '--version', '--model <model>', '--host', '--data-urc-port <name>', '--at-port <name>']) expect(r.out).toContain(o);
   expect(r.out).toContain('get https://myssl.com/` works out of the box');
   expect(r.out).toContain('$ ussl-bridge demo');
   for (const [code, text] of EXIT_CODES_HELP) expect(r.out).toContain(`${String(code).padStart(3)}  ${text}`);
@@ -42,12 +42,12 @@ test.each([
   [['get', '--cert', 'a.pem', 'https://myssl.com/'], /--cert and --key go together/],
   [['get', '--receive', 'fast', 'https://myssl.com/'], /argument 'fast' is invalid\. Allowed choices are buffer, push, transparent/],
   [['demo', '--receive', '2'], /argument '2' is invalid\. Allowed choices are buffer, push, transparent/],
-  [['--urc-port', 'usb', 'get', 'https://myssl.com/'], /argument 'usb' is invalid\. Allowed choices are usbat, usbmodem, uart1/],
+  [['--data-urc-port', 'usb', 'get', 'https://myssl.com/'], /argument 'usb' is invalid\. Allowed choices are usbat, usbmodem, uart1/],
   // A port that does not exist: a usage error (2), not a module one (3), because the port is not even opened.
-  [['--port', '/dev/ttyUSSL_NONE', 'get', '--receive', 'transparent', 'https://example.com/'], /--receive transparent on a port needs --urc-port NAME/],
-  [['--port', '/dev/ttyUSSL_NONE', 'demo', '--url', 'https://example.com/', '--receive', 'transparent'], /--receive transparent on a port needs --urc-port NAME/],
-  [['--port', '/dev/ttyUSSL_NONE', '--at-port', 'uart1', '--urc-port', 'uart1', 'get', 'https://example.com/'], /--urc-port uart1 is this port \(--at-port\)/],
-  [['--urc-port', 'usbat', 'get', '--receive', 'transparent', 'https://myssl.com/'], /--urc-port usbat is this port \(the virtual EC25's AT port\)/],
+  [['--port', '/dev/ttyUSSL_NONE', 'get', '--receive', 'transparent', 'https://example.com/'], /--receive transparent on a port needs --data-urc-port NAME/],
+  [['--port', '/dev/ttyUSSL_NONE', 'demo', '--url', 'https://example.com/', '--receive', 'transparent'], /--receive transparent on a port needs --data-urc-port NAME/],
+  [['--port', '/dev/ttyUSSL_NONE', '--at-port', 'uart1', '--data-urc-port', 'uart1', 'get', 'https://example.com/'], /--data-urc-port uart1 is this port \(--at-port\)/],
+  [['--data-urc-port', 'usbat', 'get', '--receive', 'transparent', 'https://myssl.com/'], /--data-urc-port usbat is this port \(the virtual EC25's AT port\)/],
   [['files', 'put'], /missing required argument 'local'/],
   [['files', 'mv', 'a', 'b'], /unknown command 'mv'/],
   [['at', 'extra'], /too many arguments/],
