@@ -27,6 +27,9 @@ export type SendOptions = Omit<AtCommand, 'command'>;
 
 /** Only the options that were given: `{ expect: undefined }` must not wipe out what the dialect says. */
 function given(options: SendOptions): SendOptions {
+  let all = true;
+  for (const key in options) if (options[key as keyof SendOptions] === undefined) all = false;
+  if (all) return options;
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SendOptions;
 }
 
@@ -54,11 +57,23 @@ export class AtClient {
   send(command: string | Uint8Array, options: SendOptions = {}): Promise<AtReply> {
     const text = typeof command === 'string' ? command : '';
     const explicit = given(options);
-    return this.engine.send({
-      ...commandDefaults(text, explicit.payload !== undefined), ...explicit, command,
-      timeoutMs: explicit.timeoutMs ?? timeoutFor(text, this.timeouts),
-    });
+    const { defaults, timeoutMs } = this.dialectOf(text, explicit.payload !== undefined);
+    return this.engine.send({ ...defaults, ...explicit, command, timeoutMs: explicit.timeoutMs ?? timeoutMs });
   }
+
+  /** What the dialect and the timeout table say of a line: the same for every `AT+QSSLSEND=0,1460`, so kept. */
+  private dialectOf(text: string, hasPayload: boolean): { readonly defaults: Partial<AtCommand>; readonly timeoutMs: number } {
+    const key = hasPayload ? `P${text}` : `-${text}`;
+    let known = this.dialectCache.get(key);
+    if (!known) {
+      if (this.dialectCache.size >= 256) this.dialectCache.clear();
+      known = { defaults: commandDefaults(text, hasPayload), timeoutMs: timeoutFor(text, this.timeouts) };
+      this.dialectCache.set(key, known);
+    }
+    return known;
+  }
+
+  private readonly dialectCache = new Map<string, { readonly defaults: Partial<AtCommand>; readonly timeoutMs: number }>();
 
   /** Subscribes to URCs starting with `prefix`; returns the unsubscribe function. */
   onUrc(prefix: string, handler: (line: string, data: Uint8Array | undefined) => void): () => void {

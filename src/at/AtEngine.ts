@@ -501,7 +501,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       case 'marker':
         return this.dataMode.marker(frame.text);
       case 'data':
-        this.trace('in', 'data', this.redactor.line(frame.line), frame.bytes, active?.job.p.cmd.sensitive);
+        if (this.options.trace) this.trace('in', 'data', this.redactor.line(frame.line), frame.bytes, active?.job.p.cmd.sensitive);
         return this.onData(active, frame.line, frame.bytes);
       case 'download':
         this.trace('in', 'data', frame.trailer, frame.bytes, active?.job.p.cmd.sensitive);
@@ -515,7 +515,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
         if (active) return this.badReply(active, `a ${frame.what} longer than ${frame.limit} bytes`);
         return this.unknown(`[a ${frame.what} longer than ${frame.limit} bytes, dropped]`);
       case 'line':
-        this.trace('in', 'line', this.redactor.line(frame.text));
+        if (this.options.trace) this.trace('in', 'line', this.redactor.line(frame.text));
         return this.onLine(frame.text);
     }
   }

@@ -27,6 +27,13 @@ const PRINTABLE = /^[\x20-\x7e]*$/;
  * @throws QuectelError `INVALID_ARGUMENT` for a string holding anything but printable ASCII, or bytes holding CR or LF.
  */
 export function prepareCommand(cmd: AtCommand): PreparedCommand {
+  // The data commands repeat the same line thousands of times (`AT+QSSLSEND=0,1460`): what depends on the line
+  // alone is worked out once.
+  const noSecrets = cmd.secrets === undefined || cmd.secrets.length === 0;
+  if (typeof cmd.command === 'string' && noSecrets) {
+    const known = LINES.get(cmd.command);
+    if (known) return { cmd, ...known };
+  }
   let line: string;
   if (typeof cmd.command === 'string') {
     if (!PRINTABLE.test(cmd.command)) {
@@ -43,8 +50,17 @@ export function prepareCommand(cmd: AtCommand): PreparedCommand {
     line = Buffer.from(cmd.command).toString('latin1');
   }
   const secrets = [...secretValues(line), ...(cmd.secrets ?? []).filter((s) => s !== '')];
-  return { cmd, line, bytes: Buffer.from(`${line}\r`, 'latin1'), shown: hide(redactCommandLine(line), secrets), secrets };
+  const prepared = { line, bytes: Buffer.from(`${line}\r`, 'latin1'), shown: hide(redactCommandLine(line), secrets), secrets };
+  if (typeof cmd.command === 'string' && noSecrets && secrets.length === 0) {
+    if (LINES.size >= MAX_LINES) LINES.clear();
+    LINES.set(cmd.command, prepared);
+  }
+  return { cmd, ...prepared };
 }
+
+/** Lines without secrets seen lately, and what {@link prepareCommand} made of them (the bytes are never written to). */
+const LINES = new Map<string, Omit<PreparedCommand, 'cmd'>>();
+const MAX_LINES = 256;
 
 /** `text` with every occurrence of each secret replaced by `***`. */
 export function hide(text: string, secrets: readonly string[]): string {

@@ -86,6 +86,8 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
   private readonly actor: ConnectionActor;
   private readonly restoreHooks: Array<(at: AtClient, signal: AbortSignal) => Promise<void>> = [];
   private lastState = '';
+  /** Whether the machine is in connected.ready, as of its last snapshot (`send`'s fast path). */
+  private ready = false;
   private lastClient: AtClient | undefined;
   private readonly forwardUrc = (line: string, data: Uint8Array | undefined) => this.emit('urc', line, data);
 
@@ -126,6 +128,7 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
           client?.engine.on('urc', this.forwardUrc);
           this.lastClient = client;
         }
+        this.ready = snap.matches({ connected: 'ready' });
         const name = stateName(snap.value);
         if (name !== this.lastState) {
           this.lastState = name;
@@ -219,6 +222,7 @@ export class Modem extends EventEmitter<ModemEvents> implements ServiceHost {
    */
   async send(command: string, options?: SendOptions): Promise<AtReply> {
     if (this.closed) throw new QuectelError('MODEM_CLOSED', 'the modem was closed; nothing was sent');
+    if (this.ready && this.lastClient) return this.lastClient.send(command, options);
     const snap = this.actor.getSnapshot();
     // Gone, or being opened again after it went (a network port's reopen can take its whole connect timeout).
     if (snap.matches('reconnecting') || (snap.matches('opening') && snap.context.reconnects > 0)) {
