@@ -198,7 +198,30 @@ test('the peer closes in push mode while bytes are still to go out: "closed" fol
   const urcs = p.filter((x) => x.line.startsWith('+QSSLURC'));
   expect(urcs.at(-1)!.line).toBe('+QSSLURC: "closed",0');
   expect(Buffer.concat(urcs.slice(0, -1).map((x) => x.data!)).equals(sourceBytes(0, total))).toBe(true);
-  // The id stays in the closing state until the host closes it; a switch is refused meanwhile.
-  expect(await line.command('AT+QISWTMD=0,0')).toBe('\r\nERROR\r\n');
+  // The id stays in the closing state until the host closes it: transparent mode is refused, buffer mode is not.
+  expect(await line.command('AT+QISWTMD=0,2')).toBe('\r\nERROR\r\n');
+  expect(await line.command('AT+QISWTMD=0,0')).toBe('\r\nOK\r\n');
   expect(await line.command('AT+QSSLCLOSE=0')).toBe('\r\nOK\r\n');
+}, 20_000);
+
+test('switched to buffer mode after the peer closed while bytes were still to be pushed: a notification, the close, the rest by reads', async () => {
+  const { line } = await setup({ baud: 115_200 });
+  await openPush(line, 'source.test');
+  const total = 20_000;
+  const from = line.out.length;
+  await line.command('AT+QSSLSEND=0,15', `DOWN ${total}\nBYE\n`);
+  await line.until((p) => p.filter((x) => x.data).length >= 2, from);
+  await sleep(100); // the peer's data and its close are in the module by now; the line is far behind
+  const asked = line.write('AT+QISWTMD=0,0\r');
+  const p = await line.until((p) => p.some((x) => x.line === '+QSSLURC: "closed",0'), asked);
+  const ok = p.findIndex((x) => x.line === 'OK');
+  expect(p.slice(ok).map((x) => x.line)).toEqual(['OK', '+QSSLURC: "recv",0', '+QSSLURC: "closed",0']);
+  const pushed = Buffer.concat(pieces(line.out.subarray(from)).pieces.filter((x) => x.line.startsWith('+QSSLURC: "recv",0,')).map((x) => x.data!));
+  const read: Buffer[] = [pushed];
+  for (;;) {
+    const r = pieces(Buffer.from(await line.command('AT+QSSLRECV=0,1500'), 'latin1')).pieces.find((x) => x.line.startsWith('+QSSLRECV:'))!;
+    if (!r.data) break;
+    read.push(r.data);
+  }
+  expect(Buffer.concat(read).equals(sourceBytes(0, total))).toBe(true);
 }, 20_000);

@@ -176,9 +176,11 @@ async function openTransparent(family: SocketFamily, req: OpenRequest, io: Respo
  * `CONNECT` and transparent mode for 2. Where the switch falls in the output is inferred, as the host needs it to be
  * to read the bytes around it: URCs held while the command ran (pushed data, a notification) go out before its
  * `OK`, in the old mode; what the new mode brings follows the `OK`. To buffer mode: pushing stops, the rest of the
- * buffer stays for `AT+QSSLRECV`, and one `"recv",<id>` URC says so if there is any. To push mode: what was
- * buffered meanwhile is pushed right after the `OK` [INFER: not documented]. A connection in the closing state (4,
- * the peer closed) is refused with 567, as for a send [INFER].
+ * buffer stays for `AT+QSSLRECV`, and one `"recv",<id>` URC says so if there is any (then a peer's close that
+ * waited behind it). To push mode: what was buffered meanwhile is pushed right after the `OK` [INFER: not
+ * documented]. A connection in the closing state (4, the peer closed) still switches between 0 and 1: what it holds
+ * stays readable until `AT+QSSLCLOSE` (§4.2) [INFER]; transparent mode needs it connected (567), as does an id still
+ * opening.
  */
 export const switchModeHandler: CommandHandler = (cmd, io, core) => {
   const top = core.transparentSupported ? 2 : 1;
@@ -191,13 +193,18 @@ export const switchModeHandler: CommandHandler = (cmd, io, core) => {
   if (cmd.form !== 'set' || id === undefined || mode === undefined || cmd.args.length !== 2) return io.qiError(552);
   const conn = core.state.conns[id];
   if (!conn) return io.qiError(552);
-  if (conn.state !== 2) return io.qiError(567);
+  if (conn.state === 1 || (mode === 2 && conn.state !== 2)) return io.qiError(567);
   if (mode === 2) return core.enterDataMode(conn, io);
   core.flushUrcs();
   const urc = conn.init.service === 'SSL' ? '+QSSLURC' : '+QIURC';
   const notify = conn.switchTo(mode as 0 | 1);
   io.ok();
   if (mode === 0 && notify) core.urc(`${urc}: "recv",${conn.id}`);
+  // A peer's close that waited behind data to push: the data now waits for reads, the close is said at once.
+  if (mode === 0 && conn.closedUrcDue) {
+    conn.closedUrcDue = false;
+    core.urc(`${urc}: "closed",${conn.id}`);
+  }
   if (mode === 1 && conn.buffered > 0) void pushOut(urc, conn, core, core.generation);
 };
 
