@@ -7,9 +7,12 @@
  *                BENCH_MEMORY_SEND (default 64 MiB: sending is the slow direction) goes out with `send` of 1 MiB
  *                at a time; the baseline is raw Node TLS receiving the same size from the same peer
  *   slow reader  the peer sends 4 MiB that nobody reads for 3 s: the most the connection held meanwhile (buffer
- *                mode stops draining the module at `maxBuffered`, 64 KiB), through a `connectTls` stream whose
- *                consumer stops, and in push mode, where the module decides; then everything is read, to show
- *                nothing was lost
+ *                mode stops draining the module at `maxBuffered`, 64 KiB; push mode switches the module to buffer
+ *                mode there, AT+QISWTMD), through a `connectTls` stream whose consumer stops; then everything is
+ *                read, to show nothing was lost
+ *   slow vs fast push mode, each in a fresh process: BENCH_MEMORY_SLOW (default 32 MiB) received in push mode by a
+ *                reader that reads at once (`recv-push`) and by one that starts after 3 s (`slow-push`), and by a
+ *                slow reader in buffer mode for reference: the most the connection held, the pauses, RSS growth
  */
 import { Writable } from 'node:stream';
 import { describe } from 'vitest';
@@ -24,6 +27,7 @@ const RECEIVE = envBytes('BENCH_MEMORY_SIZE', 256 * MiB);
 const SEND = envBytes('BENCH_MEMORY_SEND', 64 * MiB);
 const SLOW = 4 * MiB;
 const SLOW_MS = 3000;
+const SLOW_VS_FAST = envBytes('BENCH_MEMORY_SLOW', 32 * MiB);
 
 const row = (what: string, bytes: number, r: MemoryFigure): string =>
   `| ${what} | ${size(bytes)} | ${seconds(r.ms)} | ${r.startMiB.toFixed(0)} MiB | ${r.peak.toFixed(1)} MiB | ${r.end.toFixed(1)} MiB | ${r.heapKept.toFixed(2)} MiB |`;
@@ -45,10 +49,11 @@ async function slowReaders(modem: Modem): Promise<string[]> {
     await sock.send(`DOWN ${SLOW}\n`);
     const most = await heldWhileIdle(() => sock.connection?.readableLength ?? 0);
     await recvExactly(sock, SLOW);
+    const pauses = sock.connection?.pushPauses ?? 0;
     await sock.close();
     out.push(receive === 'buffer'
       ? `| usocket, buffer mode: the connection's buffer | ${(most / KiB).toFixed(1)} KiB | 64 KiB (\`maxBuffered\`) plus one read of ≤1500 bytes; the module holds the rest, then TCP holds the peer | yes |`
-      : `| usocket, push mode: the connection's buffer | ${(most / KiB).toFixed(1)} KiB | none on the host: the module pushes what arrives, only the line's speed paces it | yes |`);
+      : `| usocket, push mode: the connection's buffer | ${(most / KiB).toFixed(1)} KiB | 64 KiB (\`maxBuffered\`) plus what was on the line when AT+QISWTMD=<id>,0 went out (${pauses} pause${pauses === 1 ? '' : 's'}); the module holds the rest | yes |`);
   }
   // A stream piped into a consumer that stops after its first chunk: what the host pulled from the module meanwhile.
   const stream = modem.connectTls({ host: PEER, port: 443 });
@@ -85,6 +90,12 @@ const ROWS: ReadonlyArray<[MemoryKind, string]> = [
   ['send', 'usocket send, 1 MiB per call'],
 ];
 
+const SLOW_ROWS: ReadonlyArray<[MemoryKind, string]> = [
+  ['recv-push', 'push mode, reads at once (usocket recv, 64 KiB per call)'],
+  ['slow-push', 'push mode, reads after 3 s'],
+  ['slow-buffer', 'buffer mode, reads after 3 s'],
+];
+
 describe('memory while data moves', () => {
   benchOnce('RSS growth over a long transfer, and a slow reader', async () => {
     const out = [
@@ -97,6 +108,14 @@ describe('memory while data moves', () => {
     for (const [kind, what] of ROWS) {
       const bytes = kind === 'send' ? SEND : RECEIVE;
       out.push(row(what, bytes, await runProbe<MemoryFigure>('memoryProbe.ts', [kind, String(bytes)])));
+    }
+    out.push('', `slow against fast reader, ${size(SLOW_VS_FAST)} each, each in a fresh process (RSS growth as above); ` +
+      'the slow one starts reading 3 s after the request', '| reader | time | most held in the connection | push paused | RSS growth at the peak | RSS growth at the end |',
+      '|---|---|---|---|---|---|');
+    for (const [kind, what] of SLOW_ROWS) {
+      const r = await runProbe<MemoryFigure>('memoryProbe.ts', [kind, String(SLOW_VS_FAST)]);
+      out.push(`| ${what} | ${seconds(r.ms)} | ${(r.heldKiB ?? 0).toFixed(1)} KiB | ${kind === 'slow-buffer' ? '-' : `${r.pauses ?? 0}×`} | ` +
+        `${r.peak.toFixed(1)} MiB | ${r.end.toFixed(1)} MiB |`);
     }
     const host = await startHost({ count: 1 });
     const modem = await Modem.open(host.urls[0]!);

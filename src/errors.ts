@@ -53,6 +53,8 @@ export type QuectelErrorCode =
   | 'PORT_IN_USE'
   /** Transparent mode would lose URCs: they go to the port it takes over, and nowhere else was named. */
   | 'URC_PORT_CONFLICT'
+  /** A warning, never thrown: the module refused to pause push mode (`AT+QISWTMD`), so a slow reader is unbounded. */
+  | 'FLOW_CONTROL_UNAVAILABLE'
   // the QuecPython-shaped API
   | 'CERT_INVALID'
   | 'CIPHER_UNSUPPORTED'

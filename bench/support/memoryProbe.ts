@@ -3,7 +3,8 @@
  * any: `node --import tsx --expose-gc bench/support/memoryProbe.ts <kind> <bytes>` starts a module host, warms the
  * path up with 1 MiB, then moves `bytes` while sampling RSS every 100 ms, and prints one JSON line
  * ({@link MemoryFigure}). Kinds: `raw` (Node TLS receiving, the baseline), `recv-buffer`, `recv-push` (usocket
- * `recv`, 64 KiB per call), `stream` (a `connectTls` stream piped to a sink), `send` (usocket `send`, 1 MiB per call).
+ * `recv`, 64 KiB per call), `stream` (a `connectTls` stream piped to a sink), `send` (usocket `send`, 1 MiB per call),
+ * `slow-push` and `slow-buffer` (nobody reads for {@link SLOW_MS} after the request, then `recv` as `recv-*` does).
  */
 import { Writable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
@@ -19,9 +20,16 @@ export interface MemoryFigure {
   readonly end: number;
   readonly heapKept: number;
   readonly ms: number;
+  /** usocket receive kinds: the most the connection's buffer held, at any append, in KiB. */
+  readonly heldKiB?: number;
+  /** usocket receive kinds: times push mode paused for the reader (`AT+QISWTMD=<id>,0`). */
+  readonly pauses?: number;
 }
 
-export type MemoryKind = 'raw' | 'recv-buffer' | 'recv-push' | 'stream' | 'send';
+export type MemoryKind = 'raw' | 'recv-buffer' | 'recv-push' | 'stream' | 'send' | 'slow-push' | 'slow-buffer';
+
+/** How long the slow kinds leave the data unread after asking for it. */
+export const SLOW_MS = 3000;
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const rssMiB = (): number => process.memoryUsage().rss / MiB;
@@ -57,11 +65,21 @@ async function streamReceive(modem: Modem, bytes: number): Promise<void> {
   stream.destroy();
 }
 
-async function move(kind: MemoryKind, host: ModuleHost, modem: Modem, bytes: number): Promise<void> {
+let held = 0;
+let pauses = 0;
+
+async function move(kind: MemoryKind, host: ModuleHost, modem: Modem, bytes: number, warmUp = false): Promise<void> {
   if (kind === 'raw') return rawReceive(host, bytes);
   if (kind === 'stream') return streamReceive(modem, bytes);
-  const sock = await openTlsSocket(modem, kind === 'recv-push' ? 'push' : 'buffer');
-  if (kind === 'send') {
+  const sock = await openTlsSocket(modem, kind === 'recv-push' || kind === 'slow-push' ? 'push' : 'buffer');
+  const conn = sock.connection!;
+  held = 0;
+  conn.on('readable', () => (held = Math.max(held, conn.readableLength)));
+  if (kind === 'slow-push' || kind === 'slow-buffer') {
+    await sock.send(`DOWN ${bytes}\n`);
+    if (!warmUp) await new Promise((r) => setTimeout(r, SLOW_MS));
+    await recvExactly(sock, bytes);
+  } else if (kind === 'send') {
     await sock.send(`UP ${bytes}\n`);
     const piece = Buffer.alloc(MiB, 0x61);
     for (let off = 0; off < bytes; off += MiB) await sock.send(piece.subarray(0, Math.min(MiB, bytes - off)));
@@ -70,6 +88,7 @@ async function move(kind: MemoryKind, host: ModuleHost, modem: Modem, bytes: num
     await sock.send(`DOWN ${bytes}\n`);
     await recvExactly(sock, bytes);
   }
+  pauses = conn.pushPauses;
   await sock.close();
 }
 
@@ -78,7 +97,7 @@ const bytes = Number(process.argv[3]);
 const host = await startHost({ count: 1 });
 const modem = await Modem.open(host.urls[0]!);
 try {
-  await move(kind, host, modem, MiB); // warm-up: what the first pass allocates once is not growth
+  await move(kind, host, modem, MiB, true); // warm-up: what the first pass allocates once is not growth
   gc();
   const heap0 = process.memoryUsage().heapUsed;
   const start = rssMiB();
@@ -91,7 +110,10 @@ try {
   gc();
   const end = rssMiB();
   const heapKept = (process.memoryUsage().heapUsed - heap0) / MiB;
-  const figure: MemoryFigure = { startMiB: start, peak: Math.max(peak, end) - start, end: end - start, heapKept, ms };
+  const receiving = kind !== 'raw' && kind !== 'stream' && kind !== 'send';
+  const figure: MemoryFigure = {
+    startMiB: start, peak: Math.max(peak, end) - start, end: end - start, heapKept, ms, ...(receiving ? { heldKiB: held / 1024, pauses } : {}),
+  };
   console.log(JSON.stringify(figure));
 } finally {
   await modem.close();

@@ -46,6 +46,14 @@ export interface AtCommand {
    * them, and leaves data mode. Default: false.
    */
   readonly dataMode?: boolean;
+  /**
+   * Runs the moment the command's `OK` is read, before any byte after it is framed: a command that changes how the
+   * bytes after it are read (`AT+QISWTMD=<id>,<0|1>` makes a connection's `+QSSLURC: "recv",<id>,<len>` a
+   * notification or counted data again, quectel-at.md §5.1) takes effect there, not a microtask later when the
+   * caller's promise resumes and the rest of that read was already framed. Not run on an error, a timeout, or an
+   * `OK` that comes after the command gave up. Default: none.
+   */
+  readonly onOk?: () => void;
   /** On `ERROR`, ask `AT+QIGETERROR` for the number and text (TCP/IP and SSL commands). Default: false. */
   readonly qiErrorDetail?: boolean;
   /**

@@ -622,6 +622,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
       case 'ok': {
         if (!active.echoSeen && this.echo === 'unknown') this.echo = 'off';
         this.noteEchoSettings(p.line);
+        cmd.onOk?.(); // before the next byte is framed: it may change how that byte is read
         const reply = { lines: active.lines, final: line, data: active.data.length === 1 ? active.data[0]! : Buffer.concat(active.data) };
         if (!cmd.lateResult) return this.finish(active, reply);
         const late = cmd.lateResult;

@@ -157,6 +157,15 @@ export interface ModuleCore {
   urc(text: string, gen?: number): void;
   /** Sends a URC followed by raw bytes (direct push), as one unit that nothing is interleaved with. */
   urcWithData(text: string, data: Uint8Array, gen?: number): void;
+  /**
+   * Sends the URCs held back while the current command runs now, ahead of its response (§1.3 allows both places): a
+   * command that changes what later URCs mean (`AT+QISWTMD`) puts the old ones before its `OK`.
+   */
+  flushUrcs(): void;
+  /** Bytes on their way to the host: on the line, and in URCs held while a command runs. */
+  readonly outputWaiting: number;
+  /** Resolves once {@link outputWaiting} is at most `bytes` (or the module lost power). */
+  outputRoom(bytes: number): Promise<void>;
   readPayload(req: PayloadRequest): Promise<PayloadResult>;
   /** Resolves a server name the module's way: the `hosts` option first, then the system resolver. */
   resolve(host: string, port: number): Promise<ResolvedTarget>;

@@ -130,6 +130,8 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   private processingGen = -1;
   private busy = false;
   private held: HeldUrc[] = [];
+  /** Waiting for the held URCs to go out (see {@link outputRoom}). */
+  private heldOut: Array<() => void> = [];
   private collector: PayloadCollector | undefined;
   /** Transparent mode: the connection whose bytes the port carries, and the `+++` detector on its input. */
   private data: { readonly conn: NetConnection; readonly escape: EscapeDetector } | undefined;
@@ -298,6 +300,21 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     // "exclusive mode"); its URCs wait until the port is back in command mode.
     if (this.busy || this.collector || this.data) this.held.push({ bytes });
     else this.send(bytes);
+  }
+
+  flushUrcs(): void {
+    this.flushHeld();
+  }
+
+  get outputWaiting(): number {
+    return this.outPacer.pending + this.held.reduce((n, u) => n + u.bytes.length, 0);
+  }
+
+  outputRoom(bytes: number): Promise<void> {
+    if (this.outputWaiting <= bytes || this.power === 'off') return Promise.resolve();
+    // What is held leaves only when the command (or data mode) ends; the line drains on its own.
+    if (this.held.length > 0 && this.outPacer.pending <= bytes) return new Promise((resolve) => this.heldOut.push(resolve));
+    return this.outPacer.whenBelow(bytes);
   }
 
   readPayload(req: PayloadRequest): Promise<PayloadResult> {
@@ -526,6 +543,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.lastEscaped = undefined;
     this.rx.clear();
     this.held = [];
+    for (const resolve of this.heldOut.splice(0)) resolve();
     this.busy = false;
     this.power = 'off';
     this.timers.clear();
@@ -629,6 +647,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     const held = this.held;
     this.held = [];
     for (const u of held) this.send(u.bytes);
+    for (const resolve of this.heldOut.splice(0)) resolve();
   }
 
   private async execute(line: string, gen: number): Promise<void> {

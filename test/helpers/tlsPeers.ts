@@ -148,6 +148,78 @@ export async function startTlsEchoServer(options: TlsEchoServerOptions): Promise
   };
 }
 
+/** Byte `i` of the stream {@link startTlsSourceServer} sends: no period a 1500-byte chunking could hide a slip in. */
+export function sourceByte(i: number): number {
+  return Math.imul(i, 2654435761) >>> 24;
+}
+
+/** Bytes `from` to `from + n - 1` of the source stream. */
+export function sourceBytes(from: number, n: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  for (let k = 0; k < n; k++) b[k] = sourceByte(from + k);
+  return b;
+}
+
+/** A running {@link startTlsSourceServer}. */
+export interface TlsSourceServer {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  /** Drops every connection and stops listening. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * A node:tls server on 127.0.0.1 for receive tests: `DOWN <n>\n` makes it write the next `n` bytes of the source
+ * stream ({@link sourceBytes}, counted from the connection's first byte) as fast as the connection takes them;
+ * `BYE\n` makes it end its side once they are written.
+ */
+export async function startTlsSourceServer(options: { readonly cert: string; readonly key: string }): Promise<TlsSourceServer> {
+  const sockets = new Set<Socket>();
+  const server = tls.createServer({ cert: options.cert, key: options.key }, (socket) => {
+    socket.on('error', () => undefined);
+    let sent = 0;
+    let text = '';
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
+        const [verb, arg] = text.slice(0, nl).split(' ');
+        text = text.slice(nl + 1);
+        if (verb === 'BYE') socket.end();
+        else if (verb === 'DOWN') {
+          const n = Number(arg);
+          for (let off = 0; off < n; off += 16_384) socket.write(sourceBytes(sent + off, Math.min(16_384, n - off)));
+          sent += n;
+        }
+      }
+    });
+  });
+  server.on('connection', (raw: Socket) => {
+    sockets.add(raw);
+    raw.once('close', () => sockets.delete(raw));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('TLS source server has no TCP address');
+  let closing: Promise<void> | undefined;
+  return {
+    host: '127.0.0.1',
+    port: address.port,
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        for (const s of sockets) s.destroy();
+      });
+      return closing;
+    },
+  };
+}
+
 /** Options of {@link startOpensslServer}. Paths are file paths, e.g. from `makePki()`. */
 export interface OpensslServerOptions {
   /** Server certificate file (`-cert`). */

@@ -97,20 +97,54 @@ async function reachPeer(family: SocketFamily, req: OpenRequest, conn: NetConnec
 /** What a connection's news becomes: recv and closed URCs, pushed data, or bytes on a port in transparent mode. */
 function connEvents(family: SocketFamily, core: ModuleCore, gen: number): ConnEvents {
   return {
-    onData: (c, pushed) => {
-      if (pushed) core.urcWithData(`${family.urc}: "recv",${c.id},${pushed.length}`, Buffer.concat([pushed, CRLF]), gen);
-      else core.urc(`${family.urc}: "recv",${c.id}`, gen);
-    },
+    onData: (c) => core.urc(`${family.urc}: "recv",${c.id}`, gen),
+    onPushable: (c) => void pushOut(family.urc, c, core, gen),
     onClosed: (c) => {
       if (gen !== core.generation) return;
       // In transparent mode the port says NO CARRIER instead (§5.2).
       if (c.accessMode === 2) core.transparentClosed(c);
+      // Push mode: after the last pushed byte, never before it.
+      else if (c.accessMode === 1 && c.buffered > 0) c.closedUrcDue = true;
       else core.urc(`${family.urc}: "closed",${c.id}`, gen);
     },
     onTransparent: (c, chunk) => {
       if (gen === core.generation) core.transparentOutput(c, chunk);
     },
   };
+}
+
+/**
+ * Bytes of pushed data the module lets wait on their way to the host, on the line and in URCs held while a command
+ * runs, before it pushes more: a UART's transmit buffer (as the host side's 4 KiB). A switch to buffer mode stops
+ * the pushing there; the host may still get this much, and one URC more, after it asked.
+ */
+export const PUSH_WINDOW = 4096;
+
+/**
+ * Push mode (§5.1): the buffer goes out as `+QSSLURC: "recv",<id>,<len>` URCs of up to 1500 bytes, each followed by
+ * CR LF [INFER], as fast as the line takes them (at most {@link PUSH_WINDOW} bytes waiting), until it is empty, the
+ * connection leaves push mode, or it is gone. A peer's close waiting behind the data is reported after its last byte.
+ */
+async function pushOut(urc: string, c: NetConnection, core: ModuleCore, gen: number): Promise<void> {
+  if (c.pushing) return;
+  c.pushing = true;
+  const live = () => gen === core.generation && core.state.conns[c.id] === c && c.accessMode === 1;
+  try {
+    while (live() && c.buffered > 0) {
+      if (core.outputWaiting >= PUSH_WINDOW) {
+        await core.outputRoom(PUSH_WINDOW / 2);
+        continue;
+      }
+      const part = c.take(PUSH_CHUNK);
+      core.urcWithData(`${urc}: "recv",${c.id},${part.length}`, Buffer.concat([part, CRLF]), gen);
+    }
+  } finally {
+    c.pushing = false;
+  }
+  if (live() && c.closedUrcDue && c.buffered === 0) {
+    c.closedUrcDue = false;
+    core.urc(`${urc}: "closed",${c.id}`, gen);
+  }
 }
 
 /**
@@ -139,7 +173,14 @@ async function openTransparent(family: SocketFamily, req: OpenRequest, io: Respo
 
 /**
  * `AT+QISWTMD=<id>,<mode>` (§5.2, EC200U TCP/IP AN §2.4.13): switches an open connection's access mode; `OK`, or
- * `CONNECT` and transparent mode for 2. Data buffered before a switch to push mode is pushed at once.
+ * `CONNECT` and transparent mode for 2. Where the switch falls in the output is inferred, as the host needs it to be
+ * to read the bytes around it: URCs held while the command ran (pushed data, a notification) go out before its
+ * `OK`, in the old mode; what the new mode brings follows the `OK`. To buffer mode: pushing stops, the rest of the
+ * buffer stays for `AT+QSSLRECV`, and one `"recv",<id>` URC says so if there is any (then a peer's close that
+ * waited behind it). To push mode: what was buffered meanwhile is pushed right after the `OK` [INFER: not
+ * documented]. A connection in the closing state (4, the peer closed) still switches between 0 and 1: what it holds
+ * stays readable until `AT+QSSLCLOSE` (§4.2) [INFER]; transparent mode needs it connected (567), as does an id still
+ * opening.
  */
 export const switchModeHandler: CommandHandler = (cmd, io, core) => {
   const top = core.transparentSupported ? 2 : 1;
@@ -152,18 +193,19 @@ export const switchModeHandler: CommandHandler = (cmd, io, core) => {
   if (cmd.form !== 'set' || id === undefined || mode === undefined || cmd.args.length !== 2) return io.qiError(552);
   const conn = core.state.conns[id];
   if (!conn) return io.qiError(552);
-  if (conn.state !== 2) return io.qiError(567);
+  if (conn.state === 1 || (mode === 2 && conn.state !== 2)) return io.qiError(567);
   if (mode === 2) return core.enterDataMode(conn, io);
-  conn.accessMode = mode as 0 | 1;
-  if (mode === 1) {
-    const family = conn.init.service === 'SSL' ? '+QSSLURC' : '+QIURC';
-    const held = conn.take(Number.POSITIVE_INFINITY);
-    for (let i = 0; i < held.length; i += PUSH_CHUNK) {
-      const part = held.subarray(i, i + PUSH_CHUNK);
-      core.urcWithData(`${family}: "recv",${conn.id},${part.length}`, Buffer.concat([part, CRLF]));
-    }
-  }
+  core.flushUrcs();
+  const urc = conn.init.service === 'SSL' ? '+QSSLURC' : '+QIURC';
+  const notify = conn.switchTo(mode as 0 | 1);
   io.ok();
+  if (mode === 0 && notify) core.urc(`${urc}: "recv",${conn.id}`);
+  // A peer's close that waited behind data to push: the data now waits for reads, the close is said at once.
+  if (mode === 0 && conn.closedUrcDue) {
+    conn.closedUrcDue = false;
+    core.urc(`${urc}: "closed",${conn.id}`);
+  }
+  if (mode === 1 && conn.buffered > 0) void pushOut(urc, conn, core, core.generation);
 };
 
 function ownConn(family: SocketFamily, core: ModuleCore, id: number | undefined): NetConnection | undefined {

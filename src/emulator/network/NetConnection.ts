@@ -12,15 +12,21 @@ export type AccessMode = 0 | 1 | 2;
 
 /** What the module does when a connection has news; set by the command family that opened it. */
 export interface ConnEvents {
-  /** Buffer mode: data arrived while the URC was armed. Push mode: a chunk to push now. */
-  onData(conn: NetConnection, pushed?: Buffer): void;
+  /** Buffer mode: data arrived while the URC was armed. */
+  onData(conn: NetConnection): void;
+  /** Push mode: the buffer holds bytes to push, as fast as the line takes them. */
+  onPushable(conn: NetConnection): void;
   /** The peer closed or the link broke. */
   onClosed(conn: NetConnection): void;
   /** Transparent mode: bytes from the peer, for the port as they are. */
   onTransparent(conn: NetConnection, chunk: Buffer): void;
 }
 
-/** A module keeps a bounded receive buffer; past it, TCP flow control holds the peer back. */
+/**
+ * A module keeps a bounded receive buffer; past it, TCP flow control holds the peer back. In push mode too: the
+ * module pushes from this buffer only as fast as its UART takes the URCs [INFER: it cannot push faster than the line],
+ * so a peer faster than the line fills it.
+ */
 const RX_HIGH_WATER = 64 * 1024;
 /** Data per direct-push URC (§5.1: at most 1500). */
 export const PUSH_CHUNK = 1500;
@@ -53,6 +59,10 @@ export class NetConnection {
   private readonly abort = new AbortController();
   /** The access mode now: `+++` turns transparent into buffer mode, `AT+QISWTMD` and `ATO` change it (§5.2). */
   accessMode: AccessMode;
+  /** Push mode: a loop is pushing the buffer out (one per connection). */
+  pushing = false;
+  /** Push mode: the peer closed while bytes were still to be pushed; the `"closed"` URC follows the last of them. */
+  closedUrcDue = false;
 
   /** Aborts when the connection is destroyed: an open still under way gives up its socket and timers. */
   get abortSignal(): AbortSignal {
@@ -89,13 +99,10 @@ export class NetConnection {
   private onSocketData(chunk: Buffer): void {
     this.received += chunk.length;
     if (this.accessMode === 2) return this.events?.onTransparent(this, chunk);
-    if (this.accessMode === 1) {
-      for (let i = 0; i < chunk.length; i += PUSH_CHUNK) this.events?.onData(this, chunk.subarray(i, i + PUSH_CHUNK));
-      return;
-    }
     this.rx.push(chunk);
     this.rxBytes += chunk.length;
     if (this.rxBytes >= RX_HIGH_WATER) this.socket?.pause();
+    if (this.accessMode === 1) return this.events?.onPushable(this);
     if (this.urcArmed) {
       this.urcArmed = false;
       this.events?.onData(this);
@@ -130,6 +137,16 @@ export class NetConnection {
     // Documented QIRD rule (§1.3): no new URC until the buffer was emptied by reads; EG800K waits for a 0-byte read.
     if (this.rxBytes === 0 && (this.init.rearm === 'drained' || n === 0)) this.urcArmed = true;
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  }
+
+  /**
+   * `AT+QISWTMD=<id>,<0|1>`: buffer mode keeps what is left in the buffer for reads, and is due one recv URC for it
+   * (true) when there is any; from then the URC is edge-triggered again (§1.3). Push mode pushes the buffer out.
+   */
+  switchTo(mode: 0 | 1): boolean {
+    this.accessMode = mode;
+    this.urcArmed = this.rxBytes === 0;
+    return !this.urcArmed;
   }
 
   /** Queues bytes for the peer; false when the send buffer is too full to take them (`SEND FAIL`). */

@@ -8,6 +8,19 @@
  *                                          no answer or a restart: the outcome is unknown, never sent twice
  *   receive side: +QSSLURC: "recv" (or a poll) ─▶ AT+QSSLRECV=<id>,1500 until 0 bytes or the rx bound ─▶ rx ─▶ read()
  *                 +QSSLURC: "closed" ─▶ drain what the module still holds ─▶ AT+QSSLCLOSE ─▶ 'end' once rx is read
+ *   direct push:  +QSSLURC: "recv",<id>,<len> + bytes ─▶ rx; at the rx bound ─▶ AT+QISWTMD=<id>,0 (buffer mode, as
+ *                 above, while the reader is behind); read below half the bound ─▶ AT+QSSLRECV until 0 ─▶ AT+QISWTMD=<id>,1
+ *
+ * Push mode's bound (quectel-at.md §5): the module pushes whatever arrives and the host cannot refuse a URC, so when
+ * rx reaches `maxBuffered` the worker switches the module to buffer mode, which keeps new bytes until they are read.
+ * The switch counts from its `OK` (`AtCommand.onOk`): push URCs before it are still appended, a `"recv"` URC after it
+ * is a notification. So rx can pass the bound by the URC that reached it (at most 1500 bytes, §5.1) plus what the
+ * module pushed until it processed the switch: what it had already committed to the line (its UART buffer; the
+ * virtual module's `PUSH_WINDOW`, 4 KiB) and the line's rate times the time from reaching the bound to the module
+ * reading `AT+QISWTMD`: a command of this or another connection in flight first counts (a send waits for its
+ * `SEND OK`). At 921600 baud that rate is 92 bytes per millisecond. A module that refuses the switch (`ERROR`:
+ * firmware without `AT+QISWTMD` for this connection) keeps pushing; the connection says so once with a `'warning'`
+ * (`FLOW_CONTROL_UNAVAILABLE`) and, for that connection, is unbounded as before: nothing is dropped or failed.
  *
  * In transparent mode (access mode 2, quectel-at.md §5.2) the port is the connection: queued bytes are written to
  * the {@link DataChannel} as they are, its bytes go to rx, `NO CARRIER` is the peer's close, and closing leaves data
@@ -71,6 +84,11 @@ export interface ConnectionEvents {
   error: [error: Error];
   /** The client id is free again. */
   close: [];
+  /**
+   * Something the application should know that does not stop the connection: `FLOW_CONTROL_UNAVAILABLE` when the
+   * module refused to pause push mode for a slow reader. Unheard, it goes to `process.emitWarning`.
+   */
+  warning: [warning: QuectelError];
 }
 
 interface Pending { readonly resolve: () => void; readonly reject: (e: Error) => void }
@@ -85,6 +103,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Bytes sent and accepted by the module, and bytes read from it. */
   sent = 0;
   received = 0;
+  /** Times push mode was paused for a slow reader (switched to buffer mode, see the file's comment). */
+  pushPauses = 0;
 
   private readonly rx: Buffer[] = [];
   private rxBytes = 0;
@@ -100,6 +120,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private interest = 0;
   private pollTimer: NodeJS.Timeout | undefined;
   private closeMode: 'graceful' | 'abort' | undefined;
+  /** Whether the module pushes this connection's bytes now: push mode not paused, as of the last switch's `OK`. */
+  private pushing: boolean;
+  /** The module refused `AT+QISWTMD` for this connection: no more switching, it stays in the mode it is in. */
+  private switchRefused = false;
   private readonly family: ConnectionFamily;
   private readonly maxBuffered: number;
   private readonly highWater: number;
@@ -117,12 +141,28 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.family = FAMILIES[kind];
     this.maxBuffered = tuning.maxBuffered ?? 65_536;
     this.highWater = tuning.sendHighWater ?? 16_384;
+    this.pushing = receive === 'push';
     this.on('error', () => {}); // a failure is also seen by every pending operation; an unheard event must not crash
   }
 
-  /** Whether received bytes come inside the URC (direct push). */
+  /** Whether received bytes come inside the URC now (direct push, not paused for a slow reader). */
   get push(): boolean {
-    return this.receive === 'push';
+    return this.pushing;
+  }
+
+  /** How the module hands over received bytes now: {@link receive}, or `'buffer'` while push mode is paused. */
+  get accessMode(): ReceiveMode {
+    return this.receive === 'push' && !this.pushing ? 'buffer' : this.receive;
+  }
+
+  /** Whether the module keeps this connection's bytes for `AT+QSSLRECV` now. */
+  private get reads(): boolean {
+    return this.receive === 'buffer' || (this.receive === 'push' && !this.pushing);
+  }
+
+  /** Half the bound: below it, what the module kept while rx was full is read (and push mode resumed). */
+  private get lowWater(): number {
+    return this.maxBuffered / 2;
   }
 
   /** The port in data mode, for a transparent connection while it is open. */
@@ -208,8 +248,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       }
     }
     this.rxBytes -= n;
-    // Below half the bound again: what the module kept while the buffer was full can come now.
-    if (this.moduleMayHoldMore && this.rxBytes <= this.maxBuffered / 2) {
+    // Below half the bound again: what the module kept while the buffer was full can come now (and push resume).
+    if ((this.moduleMayHoldMore || this.resumeDue) && this.rxBytes <= this.lowWater) {
       this.drainWanted = true;
       this.wake();
     }
@@ -260,7 +300,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   onClosedUrc(): void {
     if (this.state === 'closed' || this.peerClosed) return;
     this.peerClosed = true;
-    this.drainWanted = this.receive === 'buffer';
+    this.drainWanted = this.reads;
     // The send in flight may well have been taken (its SEND OK can sit in the same read as this URC, resolving
     // a moment later): its outcome decides for its bytes. Only what was queued behind it can no longer go out.
     const behind = this.txBytes - this.sending;
@@ -344,12 +384,22 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.channel) return this.workTransparent(this.channel);
     while (this.state === 'open' || this.state === 'closing') {
       // Once the application closed the connection nobody can read what the module still holds: it goes with the id.
-      const wantRead = this.drainWanted && !this.push && this.rxBytes < this.maxBuffered && this.closeMode === undefined;
+      const wantRead = this.reads && this.rxBytes < this.maxBuffered && this.closeMode === undefined &&
+        (this.drainWanted || (this.moduleMayHoldMore && this.rxBytes <= this.lowWater));
       const wantSend = this.txBytes > 0 && !this.peerClosed && this.closeMode !== 'abort';
       try {
+        // First: every push URC more is appended whatever the reader does.
+        if (this.pauseDue) {
+          await this.switchMode(0);
+          continue;
+        }
         if (wantRead) await this.drainOnce();
         if (wantSend && (this.state === 'open' || this.state === 'closing')) await this.sendOnce();
         if (wantRead || wantSend) continue;
+        if (this.resumeDue) {
+          await this.switchMode(1);
+          continue;
+        }
         // Nothing to move: a peer that closed and was drained, or a close the application asked for, ends here.
         if (this.closeMode || (this.peerClosed && !this.moduleMayHoldMore && !this.drainWanted)) await this.closeOnModule();
         return;
@@ -408,6 +458,47 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.sent += n;
     if (this.txBytes < this.highWater) this.emit('drain');
     if (this.txBytes === 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
+  }
+
+  /** Push mode at its bound: time to switch the module to buffer mode. */
+  private get pauseDue(): boolean {
+    return this.receive === 'push' && this.pushing && !this.switchRefused && this.state === 'open' && !this.peerClosed &&
+      this.closeMode === undefined && this.rxBytes >= this.maxBuffered;
+  }
+
+  /** Push mode paused, the reader caught up (below half the bound) and the module read empty: time to push again. */
+  private get resumeDue(): boolean {
+    return this.receive === 'push' && !this.pushing && !this.switchRefused && this.state === 'open' && !this.peerClosed &&
+      this.closeMode === undefined && !this.drainWanted && !this.moduleMayHoldMore && this.rxBytes <= this.lowWater;
+  }
+
+  /**
+   * `AT+QISWTMD=<id>,<0|1>` (quectel-at.md §5.2). The framing changes at its `OK`, before the next byte is read. To
+   * buffer mode the module may hold bytes from then on: they are read once the reader is below half the bound, as in
+   * buffer mode. `ERROR` leaves the mode as it is for good: still pushing, said once by a `'warning'` (unless the
+   * connection is closing anyway: the peer closed, 567); still in buffer mode, which works, only slower.
+   * @throws the engine's codes other than `AT_ERROR`/`AT_CME_ERROR` (a timeout, a restart): the connection fails.
+   */
+  private async switchMode(mode: 0 | 1): Promise<void> {
+    const onOk = (): void => {
+      this.pushing = mode === 1;
+      if (mode === 1) return;
+      this.pushPauses++;
+      this.moduleMayHoldMore = true;
+      this.drainWanted = false;
+    };
+    try {
+      await this.host.send(`AT+QISWTMD=${this.id},${mode}`, { onOk, qiErrorDetail: true });
+    } catch (e) {
+      if (!isQuectelError(e, 'AT_ERROR') && !isQuectelError(e, 'AT_CME_ERROR')) throw e;
+      this.switchRefused = true;
+      if (mode === 1 || this.peerClosed || e.context.qiError === 567 || this.state !== 'open') return;
+      const warning = new QuectelError('FLOW_CONTROL_UNAVAILABLE',
+        `connection ${this.id}: the module refused AT+QISWTMD=${this.id},0 (${e.message}), so push mode cannot pause for a slow ` +
+        `reader: what the peer sends is kept on the host however much it is. Read faster, or use receive: 'buffer'`,
+        { id: this.id, ...(typeof e.context.qiError === 'number' ? { moduleError: e.context.qiError } : {}) }, { cause: e });
+      if (!this.emit('warning', warning)) process.emitWarning(warning.message, { code: warning.code });
+    }
   }
 
   /** One `AT+QSSLRECV=<id>,1500`; an empty answer means the module holds nothing more. */
@@ -493,6 +584,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.rx.push(data);
     this.rxBytes += data.length;
     this.received += data.length;
+    if (this.pauseDue) this.wake(); // from a URC handler: a signal, the worker sends the switch
     this.emit('readable');
   }
 
@@ -559,7 +651,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private armPoll(): void {
     clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
-    if (this.interest === 0 || this.rxBytes > 0 || this.working || this.receive !== 'buffer' || this.state !== 'open' || this.peerClosed) return;
+    if (this.interest === 0 || this.rxBytes > 0 || this.working || !this.reads || this.state !== 'open' || this.peerClosed) return;
     this.pollTimer = setTimeout(() => {
       this.drainWanted = true;
       this.wake();

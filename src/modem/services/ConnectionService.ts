@@ -62,7 +62,8 @@ export class ConnectionService {
 
   /**
    * For the engine: the count of bytes after a direct-push URC (`+QSSLURC: "recv",<id>,<len>`), only for a
-   * connection opened in push mode. In buffer mode the same shape is a notification (QICFG "recvind", §5.1).
+   * connection in push mode now: opened so and not paused for a slow reader (the mode changes at the `OK` of its
+   * `AT+QISWTMD`). In buffer mode the same shape is a notification (QICFG "recvind", §5.1).
    */
   pushedLength(line: string): number | undefined {
     const m = /^\+(?:QSSLURC|QIURC): "recv",(\d+),(\d+)$/.exec(line);
@@ -279,6 +280,7 @@ export class ConnectionService {
     const conn = this.slots[Number(m[3])];
     if (!conn || (m[1] === 'QSSLURC') !== (conn.kind === 'ssl')) return;
     if (m[2] === 'closed') conn.onClosedUrc();
-    else conn.onRecvUrc(conn.push ? data : undefined);
+    // Bytes the engine counted for a push connection are its own, whatever its mode is by the time they are handed on.
+    else conn.onRecvUrc(conn.receive === 'push' ? data : undefined);
   }
 }

@@ -1,0 +1,171 @@
+/**
+ * Push mode's flow control against a scripted module, through the real engine and ConnectionService: at the rx bound
+ * `AT+QISWTMD=<id>,0`, push URCs before its `OK` still appended and a `"recv"` line after it (in the same read) a
+ * notification; below half the bound `AT+QSSLRECV` until 0, then `AT+QISWTMD=<id>,1`, a push URC glued behind its `OK`
+ * counted as data again. The exact command order is the script's. And the fallback when the module answers `ERROR`:
+ * one `'warning'`, no second try, every pushed byte kept.
+ */
+import { EventEmitter } from 'node:events';
+import { afterEach, expect, test, vi } from 'vitest';
+import type { SendOptions } from '../../src/at/AtClient.js';
+import { AtClient } from '../../src/at/AtClient.js';
+import type { AtReply } from '../../src/at/AtCommand.js';
+import { ScriptedPort, type ScriptChunking, type ScriptStep } from '../../src/at/ScriptedPort.js';
+import type { QuectelError } from '../../src/errors.js';
+import type { ModemOptions, ModuleInfo } from '../../src/modem/ModemOptions.js';
+import type { Connection } from '../../src/modem/services/Connection.js';
+import { ConnectionService } from '../../src/modem/services/ConnectionService.js';
+import type { ServiceHost } from '../../src/modem/services/ServiceHost.js';
+
+const BOUND = 3000;
+const INFO: ModuleInfo = {
+  manufacturer: 'Quectel', family: 'lte', model: 'EC25', revision: 'EC25EFAR06A06M4G', firmware: 'EC25EFAR06A06M4G', ssl: true,
+  sslParams: [], cipherSuites: [],
+};
+
+/** The modem's part the services see, over an AtClient on the scripted port. */
+class Host extends EventEmitter implements ServiceHost {
+  readonly info = INFO;
+  readonly options: ModemOptions = {};
+  readonly commands: string[] = [];
+
+  constructor(private readonly at: AtClient) {
+    super();
+    at.engine.on('urc', (line, data) => this.emit('urc', line, data));
+  }
+
+  send(command: string, options?: SendOptions): Promise<AtReply> {
+    this.commands.push(command);
+    return this.at.send(command, options);
+  }
+
+  onRestore(): () => void {
+    return () => undefined;
+  }
+}
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+  vi.restoreAllMocks();
+});
+
+/** Byte `i` of what the peer sends. */
+const stream = (from: number, n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, k) => ((from + k) * 7 + 3) & 0xff));
+const pushUrc = (from: number, n: number): string => `\r\n+QSSLURC: "recv",0,${n}\r\n${stream(from, n).toString('latin1')}\r\n`;
+const recvReply = (from: number, n: number): string => n === 0 ? '\r\n+QSSLRECV: 0\r\n\r\nOK\r\n'
+  : `\r\n+QSSLRECV: ${n}\r\n${stream(from, n).toString('latin1')}\r\n\r\nOK\r\n`;
+
+async function open(script: ScriptStep[], chunking: ScriptChunking = 'whole'): Promise<{ port: ScriptedPort; host: Host; conn: Connection }> {
+  const port = new ScriptedPort([
+    { expect: 'ATE0\r', reply: '\r\nOK\r\n' },
+    { expect: 'AT+QSSLOPEN=1,0,0,"peer.test",443,1\r', reply: '\r\nOK\r\n\r\n+QSSLOPEN: 0,0\r\n' },
+    ...script,
+  ], { chunking });
+  let service: ConnectionService | undefined;
+  const at = await AtClient.open(port, { urcDataLength: (line) => service?.pushedLength(line) });
+  const host = new Host(at);
+  service = new ConnectionService(host, { maxBuffered: BOUND });
+  closers.push(() => at.close());
+  await at.send('ATE0');
+  const conn = await service.open({ kind: 'ssl', host: 'peer.test', port: 443, receive: 'push' });
+  return { port, host, conn };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+const chunkings: Array<[string, ScriptChunking]> = [['whole', 'whole'], ['1-byte reads', 'bytes'], ['1-64 byte reads', { min: 1, max: 64, seed: 11 }]];
+
+test.each(chunkings)('bound, switch to buffer mode, reads to 0, switch back: the exact command order, every byte in order (%s)', async (_n, chunking) => {
+  const { port, host, conn } = await open([
+    // Two pushes reach the bound.
+    { emit: pushUrc(0, 1500) + pushUrc(1500, 1500) },
+    // One more push was on the line before the module took the switch; after the OK, in the same read, a "recv" line
+    // with a length is a notification (QICFG "recvind" form), never 1500 bytes of data.
+    { expect: 'AT+QISWTMD=0,0\r', reply: pushUrc(3000, 1500) + '\r\nOK\r\n\r\n+QSSLURC: "recv",0,1500\r\n' },
+    // The reader went below half the bound: reads until 0; still above half (2000 held): no switch yet.
+    { expect: 'AT+QSSLRECV=0,1500\r', reply: recvReply(4500, 1000) },
+    { expect: 'AT+QSSLRECV=0,1500\r', reply: recvReply(5500, 0) },
+    // Below half again: read to 0 once more, then back to push; a push glued behind the OK is data.
+    { expect: 'AT+QSSLRECV=0,1500\r', reply: recvReply(5500, 0) },
+    { expect: 'AT+QISWTMD=0,1\r', reply: '\r\nOK\r\n' + pushUrc(5500, 700) },
+    { expect: 'AT+QSSLCLOSE=0,0\r', reply: '\r\nOK\r\n' },
+  ], chunking);
+  const got: Buffer[] = [];
+  let most = 0;
+  conn.on('readable', () => (most = Math.max(most, conn.readableLength)));
+  await until(() => conn.accessMode === 'buffer' && conn.readableLength === 4500, 'the switch to buffer mode');
+  expect(conn.push).toBe(false);
+  expect(conn.pushPauses).toBe(1);
+  got.push(conn.read(2000)); // 2500 held: above half the bound, nothing read from the module
+  await new Promise((r) => setTimeout(r, 20));
+  expect(host.commands.at(-1)).toBe('AT+QISWTMD=0,0');
+  got.push(conn.read(1000)); // 1500: half the bound
+  await until(() => port.remaining().length === 3, 'the reads to 0');
+  await new Promise((r) => setTimeout(r, 20));
+  expect(conn.accessMode).toBe('buffer'); // 2500 held after the reads: still above half
+  got.push(conn.read(1000));
+  await until(() => conn.readableLength === 2200, 'the push after the switch back');
+  expect(conn.accessMode).toBe('push');
+  got.push(conn.read());
+  expect(Buffer.concat(got).equals(stream(0, 6200))).toBe(true);
+  expect(most).toBe(4500); // the bound, and the one push that was already on its way
+  expect(host.commands.filter((c) => c !== 'ATE0' && !c.startsWith('AT+QSSLOPEN'))).toEqual([
+    'AT+QISWTMD=0,0', 'AT+QSSLRECV=0,1500', 'AT+QSSLRECV=0,1500', 'AT+QSSLRECV=0,1500', 'AT+QISWTMD=0,1',
+  ]);
+  await conn.close('abort');
+  await port.done();
+});
+
+test.each(chunkings)('the module refuses AT+QISWTMD (ERROR): one warning, no second try, pushing goes on and nothing is lost (%s)', async (_n, chunking) => {
+  const { port, host, conn } = await open([
+    { emit: pushUrc(0, 1500) + pushUrc(1500, 1500) },
+    { expect: 'AT+QISWTMD=0,0\r', reply: '\r\nERROR\r\n' },
+    { expect: 'AT+QIGETERROR\r', reply: '\r\n+QIGETERROR: 552,invalid parameters\r\n\r\nOK\r\n' },
+    { emit: pushUrc(3000, 1500) + pushUrc(4500, 1500) + pushUrc(6000, 1500) },
+    { expect: 'AT+QSSLCLOSE=0,0\r', reply: '\r\nOK\r\n' },
+  ], chunking);
+  const warnings: QuectelError[] = [];
+  conn.on('warning', (w) => warnings.push(w));
+  await until(() => conn.readableLength === 7500, 'every push');
+  expect(warnings.map((w) => [w.code, w.context.moduleError])).toEqual([['FLOW_CONTROL_UNAVAILABLE', 552]]);
+  expect(conn.accessMode).toBe('push');
+  expect(conn.read().equals(stream(0, 7500))).toBe(true);
+  expect(host.commands.filter((c) => c.startsWith('AT+QISWTMD'))).toEqual(['AT+QISWTMD=0,0']);
+  await conn.close('abort');
+  await port.done();
+});
+
+test('a refusal nobody listens for goes to process.emitWarning; one for a connection the peer is closing (567) is no warning', async () => {
+  const emitted = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  const { port, conn } = await open([
+    { emit: pushUrc(0, 1500) + pushUrc(1500, 1500) },
+    { expect: 'AT+QISWTMD=0,0\r', reply: '\r\nERROR\r\n' },
+    { expect: 'AT+QIGETERROR\r', reply: '\r\n+QIGETERROR: 552,invalid parameters\r\n\r\nOK\r\n' },
+    { expect: 'AT+QSSLCLOSE=0,0\r', reply: '\r\nOK\r\n' },
+  ]);
+  await until(() => emitted.mock.calls.length === 1, 'the process warning');
+  expect(emitted.mock.calls[0]![1]).toEqual({ code: 'FLOW_CONTROL_UNAVAILABLE' });
+  await conn.close('abort');
+  await port.done();
+
+  const second = await open([
+    { emit: pushUrc(0, 1500) + pushUrc(1500, 1500) },
+    { expect: 'AT+QISWTMD=0,0\r', reply: '\r\nERROR\r\n' },
+    { expect: 'AT+QIGETERROR\r', reply: '\r\n+QIGETERROR: 567,socket has been closed\r\n\r\nOK\r\n' },
+    { emit: pushUrc(3000, 100) + '\r\n+QSSLURC: "closed",0\r\n' },
+    { expect: 'AT+QSSLCLOSE=0\r', reply: '\r\nOK\r\n' },
+  ]);
+  await until(() => second.conn.peerClosed && second.conn.readableLength === 3100, 'the last push and the close');
+  const ended = new Promise<void>((resolve) => second.conn.once('end', resolve));
+  expect(second.conn.read().equals(stream(0, 3100))).toBe(true);
+  await ended;
+  await second.port.done();
+  expect(emitted.mock.calls.length).toBe(1);
+});
