@@ -9,20 +9,20 @@
  *     figure is the share of the line (baud/10 bytes/s) that payload got, next to what the protocol's framing and the
  *     module's delays allow for that command size (harness.ts `ceiling`, per command size). No command carries more
  *     than 1460 bytes: the test command says `(1-1460)` (quectel-at.md §4.1), the module refuses more.
- * (b) A peer slower than the line: the module's uplink takes a quarter of the line's rate (BENCH_SEND_PEER_SHARE), so
- *     its 10240-byte send buffer (VirtualModuleOptions.sendBufferBytes) fills and it answers `SEND FAIL`. A slow
- *     TLS peer behind loopback would not do it: the kernel's socket buffers take megabytes before the module's fills.
- *     Goodput is relative to the peer's rate; line time wasted is the refused commands' bytes on the line (a
- *     `SEND FAIL` comes after the prompt and the whole payload). The retry policies (ConnectionTuning.sendRetry) run
- *     side by side in the same run, one virtual module and modem each: `backoff` 20 ms·2^attempt up to 1 s (the
- *     policy before this bench), the same capped at 250 ms, a fixed 20 ms, and `paced`. Polling the module's
- *     unacknowledged count is not among them: `AT+QISEND=<id>,0` reports it for TCP, but no manual documents
- *     `AT+QSSLSEND=<id>,0` for SSL (quectel-at.md §4.1, §11 item 4; the virtual module answers ERROR).
+ * (b) A peer slower than the line: the module's uplink takes a quarter (BENCH_SEND_PEER_SHARE) of what sends can reach
+ *     on that line with that module's delays (harness.ts `ceiling`), so its 10240-byte send buffer
+ *     (VirtualModuleOptions.sendBufferBytes) fills and it answers `SEND FAIL`. A slow TLS peer behind loopback would
+ *     not do it: the kernel's socket buffers take megabytes before the module's fills. Goodput is relative to the
+ *     peer's rate; line time wasted is the refused commands' bytes on the line (a `SEND FAIL` comes after the prompt
+ *     and the whole payload). The retry policies (ConnectionTuning.sendRetry) run side by side in the same run, one
+ *     virtual module and modem each: `backoff` 20 ms·2^attempt up to 1 s (the default before this bench), the same
+ *     capped at 250 ms, a fixed 20 ms, and `paced`. Polling the module's unacknowledged count is not among them:
+ *     `AT+QISEND=<id>,0` reports it for TCP, but no manual documents `AT+QSSLSEND=<id>,0` for SSL (quectel-at.md
+ *     §4.1, §11 item 4; the virtual module answers ERROR).
  *
- * Sizes: (a) moves BENCH_SEND_COMMANDS (default 64) commands' worth per writer at 921600, BENCH_SEND_COMMANDS_115200
- * (default 24) at 115200; (b) moves BENCH_SEND_SLOW_SIZE (default 128 KiB) at 921600 and BENCH_SEND_SLOW_SIZE_115200
- * (default 40 KiB, 14 s at a quarter of 115200) at 115200. BENCH_SEND_BAUDS and BENCH_SEND_LATENCY (comma-separated)
- * pick the rows.
+ * Sizes: (a) moves BENCH_SEND_COMMANDS (default 48) commands' worth per writer at 921600, BENCH_SEND_COMMANDS_115200
+ * (default 16) at 115200; (b) moves what the peer takes in BENCH_SEND_SLOW_SECONDS (default 10 s). BENCH_SEND_BAUDS
+ * and BENCH_SEND_LATENCY (comma-separated) pick the rows.
  */
 import { describe } from 'vitest';
 import { LATENCY_PROFILES, type LatencyProfileName } from '../src/emulator/index.js';
@@ -32,15 +32,14 @@ import type { Socket } from '../src/ussl/Socket.js';
 import { openTransport } from '../src/transport/openTransport.js';
 import type { Transport } from '../src/transport/Transport.js';
 import { benchOnce } from './support/benchOnce.js';
-import { envBytes, KiB, Modem, openModem, openTlsSocket, pct, recvExactly, seconds, size, startHost, type Delays } from './support/harness.js';
+import { ceiling, KiB, Modem, openModem, openTlsSocket, pct, recvExactly, seconds, size, startHost, type Delays } from './support/harness.js';
 
 const BAUDS = (process.env.BENCH_SEND_BAUDS ?? '921600,115200').split(',').map(Number);
 const LATENCIES = (process.env.BENCH_SEND_LATENCY ?? 'none,bg96').split(',') as LatencyProfileName[];
-const COMMANDS_921600 = Number(process.env.BENCH_SEND_COMMANDS ?? 64);
-const COMMANDS_115200 = Number(process.env.BENCH_SEND_COMMANDS_115200 ?? 24);
-const SLOW_921600 = envBytes('BENCH_SEND_SLOW_SIZE', 128 * KiB);
-const SLOW_115200 = envBytes('BENCH_SEND_SLOW_SIZE_115200', 40 * KiB);
+const COMMANDS_921600 = Number(process.env.BENCH_SEND_COMMANDS ?? 48);
+const COMMANDS_115200 = Number(process.env.BENCH_SEND_COMMANDS_115200 ?? 16);
 const PEER_SHARE = Number(process.env.BENCH_SEND_PEER_SHARE ?? 0.25);
+const SLOW_SECONDS = Number(process.env.BENCH_SEND_SLOW_SECONDS ?? 10);
 const MAX_SEND = 1460;
 
 // ------------------------------------------------------------------ what crosses the line
@@ -171,8 +170,9 @@ const POLICIES: ReadonlyArray<{ readonly name: string; readonly policy: SendRetr
 ];
 
 async function slowRows(baud: number, latency: LatencyProfileName): Promise<string[]> {
-  const bytes = baud <= 115_200 ? SLOW_115200 : SLOW_921600;
-  const peerRate = Math.round((baud / 10) * PEER_SHARE);
+  // A share of what sends can reach on this line with this module's delays, so the buffer fills on every row.
+  const peerRate = Math.round((baud / 10) * ceiling('send', 64 * KiB, baud, LATENCY_PROFILES[latency]) * PEER_SHARE);
+  const bytes = Math.max(16, Math.round((peerRate * SLOW_SECONDS) / KiB)) * KiB;
   const host = await startHost({ count: POLICIES.length, baud, latency, uplinkBytesPerSecond: peerRate });
   const counts = POLICIES.map((): SendCount => ({ sends: 0, fails: 0, failedBytes: 0 }));
   const modems: Modem[] = [];
@@ -211,7 +211,8 @@ describe('sending through usocket/ussl: command sizes and SEND FAIL', () => {
 
   benchOnce('(b) a peer slower than the line, retry policies side by side', async () => {
     const out = [
-      `(b) a peer at ${pct(PEER_SHARE)} of the line's rate (the module's uplink), 10240-byte send buffer: goodput relative to the peer's rate, AT+QSSLSEND commands, ` +
+      `(b) a peer at ${pct(PEER_SHARE)} of what sends can reach on the line (the module's uplink; the protocol's ceiling for sends × the share), 10240-byte send buffer: ` +
+        'goodput relative to the peer\'s rate, AT+QSSLSEND commands, ' +
         'SEND FAILs (each one retried), and line time the refused sends took (share of the transfer); the policies run at once, one module each',
       '| baud | latency | peer | retry policy | bytes | goodput / peer rate | AT+QSSLSEND | SEND FAIL | line time wasted | took |',
       '|---|---|---|---|---|---|---|---|---|---|',

@@ -59,7 +59,7 @@ export interface ConnectionTuning {
   readonly pollMs?: number;
   /** `SEND FAIL` (module buffer full) retries of one chunk before the send fails. Default: 100. */
   readonly sendFailRetries?: number;
-  /** How long to wait after `SEND FAIL`. Default: `backoff`, waits from 20 ms to 1 s (see {@link SendRetryPolicy}). */
+  /** How long to wait after `SEND FAIL`. Default: `paced`, waits from 20 ms to 1 s (see {@link SendRetryPolicy}). */
   readonly sendRetry?: SendRetryPolicy;
 }
 
