@@ -20,9 +20,10 @@
  *     `AT+QISEND=<id>,0` reports it for TCP, but no manual documents `AT+QSSLSEND=<id>,0` for SSL (quectel-at.md
  *     §4.1, §11 item 4; the virtual module answers ERROR).
  *
- * Sizes: (a) moves BENCH_SEND_COMMANDS (default 48) commands' worth per writer at 921600, BENCH_SEND_COMMANDS_115200
- * (default 16) at 115200; (b) moves what the peer takes in BENCH_SEND_SLOW_SECONDS (default 10 s). BENCH_SEND_BAUDS
- * and BENCH_SEND_LATENCY (comma-separated) pick the rows.
+ * Sizes: (a) moves BENCH_SEND_COMMANDS (default 24) commands' worth per writer and pass at 921600,
+ * BENCH_SEND_COMMANDS_115200 (default 8) at 115200, in two passes (the second in reverse order; the better counts);
+ * (b) moves what the peer takes in BENCH_SEND_SLOW_SECONDS (default 8 s). BENCH_SEND_BAUDS and BENCH_SEND_LATENCY
+ * (comma-separated) pick the rows.
  */
 import { describe } from 'vitest';
 import { LATENCY_PROFILES, type LatencyProfileName } from '../src/emulator/index.js';
@@ -36,10 +37,10 @@ import { ceiling, KiB, Modem, openModem, openTlsSocket, pct, recvExactly, second
 
 const BAUDS = (process.env.BENCH_SEND_BAUDS ?? '921600,115200').split(',').map(Number);
 const LATENCIES = (process.env.BENCH_SEND_LATENCY ?? 'none,bg96').split(',') as LatencyProfileName[];
-const COMMANDS_921600 = Number(process.env.BENCH_SEND_COMMANDS ?? 48);
-const COMMANDS_115200 = Number(process.env.BENCH_SEND_COMMANDS_115200 ?? 16);
+const COMMANDS_921600 = Number(process.env.BENCH_SEND_COMMANDS ?? 24);
+const COMMANDS_115200 = Number(process.env.BENCH_SEND_COMMANDS_115200 ?? 8);
 const PEER_SHARE = Number(process.env.BENCH_SEND_PEER_SHARE ?? 0.25);
-const SLOW_SECONDS = Number(process.env.BENCH_SEND_SLOW_SECONDS ?? 10);
+const SLOW_SECONDS = Number(process.env.BENCH_SEND_SLOW_SECONDS ?? 8);
 const MAX_SEND = 1460;
 
 // ------------------------------------------------------------------ what crosses the line
@@ -142,15 +143,22 @@ async function sizesRows(baud: number, latency: LatencyProfileName): Promise<str
     const sock = await openTlsSocket(modem);
     // Warm-up, not counted: the first transfer on a connection also pays for code the process runs the first time.
     await timed(sock, 4 * MAX_SEND, (s, n) => s.sendall(Buffer.alloc(n, 0x61)));
-    let baseline = 0;
+    // Two passes, the second in reverse order, each writer's better one counts: what runs first or last gains nothing.
+    const best = new Map<Writer, { share: number; sends: number; fails: number }>();
+    for (const pass of [WRITERS, [...WRITERS].reverse()]) {
+      for (const w of pass) {
+        const bytes = commands * w.command;
+        const before = { ...count };
+        const share = bytes / ((await timed(sock, bytes, w.run)) / 1000) / (baud / 10);
+        const prev = best.get(w);
+        best.set(w, { share: Math.max(share, prev?.share ?? 0), sends: count.sends - before.sends - 1, fails: count.fails - before.fails + (prev?.fails ?? 0) });
+      }
+    }
+    const baseline = best.get(WRITERS[0]!)!.share;
     for (const w of WRITERS) {
-      const bytes = commands * w.command;
-      const before = { ...count };
-      const ms = await timed(sock, bytes, w.run);
-      const share = bytes / (ms / 1000) / (baud / 10);
-      if (baseline === 0) baseline = share;
-      rows.push(`| ${baud} | ${latency} | ${w.name} | ${size(bytes)} | ${count.sends - before.sends - 1} | ${pct(share)} | ${pct(ceilingFor(w.command, baud, d))} | ` +
-        `${(share / baseline).toFixed(2)} | ${count.fails - before.fails} |`);
+      const r = best.get(w)!;
+      rows.push(`| ${baud} | ${latency} | ${w.name} | ${size(commands * w.command)} | ${r.sends} | ${pct(r.share)} | ${pct(ceilingFor(w.command, baud, d))} | ` +
+        `${(r.share / baseline).toFixed(2)} | ${r.fails} |`);
     }
     await sock.close();
   } finally {
@@ -201,8 +209,9 @@ async function slowRows(baud: number, latency: LatencyProfileName): Promise<stri
 describe('sending through usocket/ussl: command sizes and SEND FAIL', () => {
   benchOnce('(a) command sizes, fast peer', async () => {
     const out = [
-      '(a) a fast peer: share of the line (baud/10 bytes/s) that payload got per way of writing, next to what the protocol allows for that command size; the first row of each line is the baseline',
-      '| baud | latency | writes | bytes | AT+QSSLSEND | share of the line | protocol allows | vs. library chunking | SEND FAIL |',
+      '(a) a fast peer: share of the line (baud/10 bytes/s) that payload got per way of writing (the better of two passes), next to what the protocol allows for that ' +
+        'command size; the first row of each baud and latency is the baseline',
+      '| baud | latency | writes | bytes a pass | AT+QSSLSEND a pass | share of the line | protocol allows | vs. library chunking | SEND FAIL, both passes |',
       '|---|---|---|---|---|---|---|---|---|',
     ];
     for (const baud of BAUDS) for (const latency of LATENCIES) out.push(...await sizesRows(baud, latency));
