@@ -14,6 +14,7 @@ export type { FileEntry, FileService, UploadOptions } from './modem/services/Fil
 export type { DnsService } from './modem/services/DnsService.js';
 export type { ConnectionService, OpenConnectionOptions } from './modem/services/ConnectionService.js';
 export type { Connection, ConnectionKind, ConnectionTuning, ReceiveMode } from './modem/services/Connection.js';
+export type { SendRetryPolicy } from './modem/services/SendRetry.js';
 export type { SslContextService, SslSettings } from './modem/services/SslContextService.js';
 export {
   CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, OSError, isOSError, errno, Socket, SocketStream,

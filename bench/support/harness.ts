@@ -253,10 +253,10 @@ export async function runProbe<T>(script: string, args: readonly string[]): Prom
  * `Modem.open` on a module served on TCP, tried again while the server still counts the previous client as
  * connected (it answers a second client `BUSY` and closes it; the previous one's close takes a moment to arrive).
  */
-export async function openModem(target: Parameters<typeof Modem.open>[0], attempts = 20): Promise<Modem> {
+export async function openModem(target: Parameters<typeof Modem.open>[0], attempts = 20, options?: Parameters<typeof Modem.open>[1]): Promise<Modem> {
   for (let i = 1; ; i++) {
     try {
-      return await Modem.open(target);
+      return await Modem.open(target, options);
     } catch (e) {
       if (i >= attempts) throw e;
       await new Promise((r) => setTimeout(r, 100));

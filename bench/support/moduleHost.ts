@@ -23,6 +23,10 @@ export interface HostConfig {
   readonly latency?: LatencyProfileName;
   /** `tcp` (default): a TCP port per module, as ser2net serves a line; `pty`: a socat pty link per module. */
   readonly serve?: 'tcp' | 'pty';
+  /** Each connection's send buffer (VirtualModuleOptions.sendBufferBytes). Default: the module's. */
+  readonly sendBufferBytes?: number;
+  /** The network's pace for sent bytes (VirtualModuleOptions.uplinkBytesPerSecond). Default: unpaced. */
+  readonly uplinkBytesPerSecond?: number;
 }
 
 /** The child's own CPU time (milliseconds) and resident size (MiB), on request. */
@@ -94,6 +98,8 @@ for (let i = 0; i < config.count; i++) {
   const module = new VirtualModule({
     model: 'EC25', hosts: { 'bench.test': `127.0.0.1:${peerPort}` },
     ...(config.baud ? { baud: config.baud } : {}), ...(config.latency ? { latency: config.latency } : {}),
+    ...(config.sendBufferBytes ? { sendBufferBytes: config.sendBufferBytes } : {}),
+    ...(config.uplinkBytesPerSecond ? { uplinkBytesPerSecond: config.uplinkBytesPerSecond } : {}),
   });
   modules.push(module);
   servers.push(config.serve === 'pty'

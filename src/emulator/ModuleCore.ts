@@ -74,6 +74,14 @@ export interface LatencyProfile {
   readonly dnsMs: number;
 }
 
+/** What stands between a connection's `SEND OK` and the network. */
+export interface SendPath {
+  /** Bytes a connection's send buffer holds; a send that does not fit answers `SEND FAIL`. */
+  readonly sendBufferBytes: number;
+  /** Bytes per second the network takes from it; undefined: as fast as the socket takes them. */
+  readonly uplinkBytesPerSecond?: number;
+}
+
 export interface BootTiming {
   /** From power-on to `RDY`. Default: 20 ms. */
   readonly bootMs: number;
@@ -145,6 +153,8 @@ export interface ModuleCore {
   readonly sim: 'READY' | 'absent' | 'PIN';
   /** Whether the firmware has transparent access mode (2). */
   readonly transparentSupported: boolean;
+  /** Each new connection's send buffer and uplink pace (see {@link SendPath}). */
+  readonly sendPath: SendPath;
   /** Registration state (`<stat>` of CREG/CGREG/CEREG) as of now. */
   registration(): number;
   /** Module clock (`AT+CCLK`). */

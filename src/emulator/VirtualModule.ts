@@ -20,7 +20,7 @@ import { FaultState } from './faults.js';
 import { resolveLatency, type LatencyProfileName } from './latencyProfiles.js';
 import {
   freshModuleState, type AtPortName, type CommandTable, type BootTiming, type LatencyProfile, type ModuleCore, type ModuleState,
-  type PayloadRequest, type PayloadResult, type ResolvedTarget, type ResponseWriter,
+  type PayloadRequest, type PayloadResult, type ResolvedTarget, type ResponseWriter, type SendPath,
 } from './ModuleCore.js';
 import type { ModuleTraceEvent, VirtualModuleEvents } from './moduleEvents.js';
 import { ModuleResponse } from './ModuleResponse.js';
@@ -75,11 +75,35 @@ export interface VirtualModuleOptions {
    * firmware without it: the test commands list `(0-1)` and mode 2 is a bad parameter (`ERROR`, 552). Default: true.
    */
   readonly transparent?: boolean;
+  /**
+   * Bytes each connection's send buffer holds: bytes sent (`SEND OK`) and not yet taken by the network count against
+   * it, and a send that does not fit in the rest answers `SEND FAIL` (quectel-at.md §4.1). No manual gives the size
+   * for SSL; the EC200U TCP/IP Application Note (§2.4.10) gives the free space of its TCP send buffer as 0–10240
+   * bytes, taken here for every model and for SSL too [INFER]. Default: 10240.
+   */
+  readonly sendBufferBytes?: number;
+  /**
+   * The network's pace for sent bytes, per connection: a radio uplink, or a peer, slower than the serial line. Only
+   * such a pace fills the send buffer on loopback, where the kernel's socket buffers take megabytes at once.
+   * Default: as fast as the socket takes them.
+   */
+  readonly uplinkBytesPerSecond?: number;
 }
 
 /** Output waiting on the line past which a transparent connection stops reading its socket, and where it reads again. */
 const TRANSPARENT_HIGH_WATER = 64 * 1024;
 const TRANSPARENT_LOW_WATER = 16 * 1024;
+
+/** The send path the options ask for. @throws QuectelError `INVALID_ARGUMENT` for a size or pace that is not a number > 0. */
+function sendPathOf(options: VirtualModuleOptions): SendPath {
+  const { sendBufferBytes = 10_240, uplinkBytesPerSecond } = options;
+  for (const [name, v] of Object.entries({ sendBufferBytes, uplinkBytesPerSecond })) {
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+      throw new QuectelError('INVALID_ARGUMENT', `${name} must be a number > 0, got ${String(v)}`);
+    }
+  }
+  return uplinkBytesPerSecond === undefined ? { sendBufferBytes } : { sendBufferBytes, uplinkBytesPerSecond };
+}
 
 type Power = 'off' | 'booting' | 'on';
 interface HeldUrc { readonly bytes: Buffer }
@@ -102,6 +126,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
   readonly sim: 'READY' | 'absent' | 'PIN';
   readonly transparentSupported: boolean;
   readonly guardTimeMs: number;
+  readonly sendPath: SendPath;
   state: ModuleState;
   generation = 0;
   tzQuarters = 0;
@@ -162,6 +187,7 @@ export class VirtualModule extends EventEmitter<VirtualModuleEvents> implements 
     this.sim = options.sim ?? 'READY';
     this.transparentSupported = options.transparent ?? true;
     this.guardTimeMs = options.guardTimeMs ?? 1000;
+    this.sendPath = sendPathOf(options);
     this.state = freshModuleState(this.profile.urcPortDefault ?? this.atPort);
     this.registrationStat = options.registration?.stat ?? 1;
     this.registrationAfterMs = options.registration?.afterMs ?? 0;

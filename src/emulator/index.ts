@@ -11,7 +11,7 @@ export type { LatencyProfileName } from './latencyProfiles.js';
 export type { CommandMatch, UploadFault } from './faults.js';
 export { MODEL_NAMES, MODELS } from './models.js';
 export type { ModelName, ModelProfile, OpenFailure, SslProfile } from './models.js';
-export type { AtPortName, BootTiming, LatencyProfile } from './ModuleCore.js';
+export type { AtPortName, BootTiming, LatencyProfile, SendPath } from './ModuleCore.js';
 export { serveTcp, servePty } from './serve.js';
 export type { ModuleServer, ServeTcpOptions } from './serve.js';
 export { RawAtSession, linkOf } from './RawAtSession.js';

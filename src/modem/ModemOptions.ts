@@ -57,7 +57,7 @@ export interface ModemOptions {
   readonly pdpRecovery?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number; readonly maxAttempts?: number };
   /** Options of the AT client: timeouts, trace. Default: the manuals' timeouts, no trace. */
   readonly at?: AtClientOptions;
-  /** Buffers and polling of client connections. Default: see {@link ConnectionTuning}. */
+  /** Buffers, polling and `SEND FAIL` retries of client connections. Default: see {@link ConnectionTuning}. */
   readonly connections?: ConnectionTuning;
 }
 

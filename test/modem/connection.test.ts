@@ -84,7 +84,8 @@ const planArb: fc.Arbitrary<Plan> = fc.record({
 
 async function run(plan: Plan): Promise<void> {
   const host = new ScriptedHost(plan);
-  const conn = new Connection(host as unknown as ServiceHost, 0, 'ssl', 'buffer', () => undefined, { sendFailRetries: 10, pollMs: 5 });
+  // Short retry waits: the paced gap is kept between sends, and the bound below is on time.
+  const conn = new Connection(host as unknown as ServiceHost, 0, 'ssl', 'buffer', () => undefined, { sendFailRetries: 10, pollMs: 5, sendRetry: { firstMs: 1, maxMs: 8 } });
   // What ConnectionService does: route the URCs of id 0 to the connection.
   host.on('urc', (line: string) => (line.includes('"closed"') ? conn.onClosedUrc() : conn.onRecvUrc()));
   const received: Buffer[] = [];

@@ -50,7 +50,7 @@ export function startOpen(family: SocketFamily, req: OpenRequest, io: ResponseWr
   if (!core.state.pdp.get(req.pdpContext)?.active) return io.qiError(572);
   const conn = new NetConnection({
     id: req.id, service: family.service, pdpContext: req.pdpContext, sslContext: req.sslContext, host: req.host,
-    port: req.port, accessMode: req.accessMode, rearm: core.profile.ssl?.recvRearm ?? 'drained',
+    port: req.port, accessMode: req.accessMode, rearm: core.profile.ssl?.recvRearm ?? 'drained', ...core.sendPath,
   });
   core.state.conns[req.id] = conn;
   io.ok();
@@ -158,7 +158,7 @@ async function openTransparent(family: SocketFamily, req: OpenRequest, io: Respo
   if (core.faults.openDegraded()) return io.qiError(552);
   const conn = new NetConnection({
     id: req.id, service: family.service, pdpContext: req.pdpContext, sslContext: req.sslContext, host: req.host,
-    port: req.port, accessMode: 2, rearm: core.profile.ssl?.recvRearm ?? 'drained',
+    port: req.port, accessMode: 2, rearm: core.profile.ssl?.recvRearm ?? 'drained', ...core.sendPath,
   });
   core.state.conns[req.id] = conn;
   const gen = core.generation;
@@ -234,7 +234,8 @@ export function sendHandler(family: SocketFamily, name: string, onZeroLength?: C
     const got = await core.readPayload(len === undefined ? { kind: 'send', ctrlZ: true } : { kind: 'send', length: len });
     if (got.end === 'escape') return io.ok();
     if (conn.state !== 2) return io.qiError(567);
-    if (core.faults.takeSendFail()) return io.result('SEND FAIL');
+    // The buffer is checked once the payload is in (the manuals list SEND FAIL among the answers after `>`).
+    if (core.faults.takeSendFail() || !conn.fits(got.data.length)) return io.result('SEND FAIL');
     if (got.data.length > 0 && !conn.write(got.data)) return io.qiError(558);
     // The bytes are in the socket already; the delay is the module's, before it says so.
     await core.sleep(core.latency.sendOkMs);
@@ -275,7 +276,7 @@ export function recvHandler(family: SocketFamily, name: string, lengthOptional: 
 
 /** `AT+QSSLCLOSE=<id>[,<timeout>]` / `AT+QICLOSE=<id>[,<timeout>]`: closing a free id is `OK` too (T07). */
 export function closeHandler(family: SocketFamily, name: string): CommandHandler {
-  return (cmd, io, core) => {
+  return async (cmd, io, core) => {
     if (cmd.form === 'test') {
       io.info(`${name}: (0-11),(0-65535)`);
       return io.ok();
@@ -285,6 +286,11 @@ export function closeHandler(family: SocketFamily, name: string): CommandHandler
     if (cmd.form !== 'set' || id === undefined || timeout === undefined || cmd.args.length > 2) return io.qiError(552);
     const conn = core.state.conns[id];
     if (conn && conn.init.service !== family.service) return io.qiError(552);
+    // With a timeout the bytes still in the send buffer go out first: the module waits that long for the peer's
+    // FIN ACK before it forces the close (S1 §2.1.5; EC200U TCP/IP AN §2.4.8).
+    const gen = core.generation;
+    for (const end = Date.now() + timeout * 1000; conn && conn.state === 2 && conn.unacked > 0 && Date.now() < end;) await core.sleep(10);
+    if (gen !== core.generation) return;
     conn?.destroy();
     core.state.conns[id] = undefined;
     io.ok();

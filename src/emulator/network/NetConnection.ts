@@ -1,8 +1,10 @@
 /**
  * One client connection of the virtual module (a `AT+QIOPEN` TCP socket or a `AT+QSSLOPEN` TLS session) over a
- * real `node:net`/`node:tls` socket: the module's receive buffer, its recv-URC edge trigger and its states.
+ * real `node:net`/`node:tls` socket: the module's receive buffer, its recv-URC edge trigger, its finite send buffer
+ * and its states.
  */
 import type { Socket } from 'node:net';
+import { Pacer } from '../Pacer.js';
 
 export type ConnService = 'TCP' | 'SSL';
 /** `<socket_state>` of QISTATE/QSSLSTATE: 0 initial, 1 opening, 2 connected, 4 closing. */
@@ -41,6 +43,10 @@ export interface NetConnectionInit {
   /** 0 buffer, 1 direct push, 2 transparent: how it was opened ({@link NetConnection.accessMode} is the current one). */
   readonly accessMode: AccessMode;
   readonly rearm: 'drained' | 'zero-read';
+  /** Bytes the send buffer holds: a send that does not fit in what is left is refused (`SEND FAIL`). */
+  readonly sendBufferBytes: number;
+  /** The network takes sent bytes no faster than this many per second; undefined: as fast as the socket takes them. */
+  readonly uplinkBytesPerSecond?: number;
 }
 
 export class NetConnection {
@@ -57,6 +63,8 @@ export class NetConnection {
   private urcArmed = true;
   private events: ConnEvents | undefined;
   private readonly abort = new AbortController();
+  /** Sent bytes on their way to the network at the uplink's pace, when it has one. */
+  private uplink: Pacer | undefined;
   /** The access mode now: `+++` turns transparent into buffer mode, `AT+QISWTMD` and `ATO` change it (§5.2). */
   accessMode: AccessMode;
   /** Push mode: a loop is pushing the buffer out (one per connection). */
@@ -88,6 +96,13 @@ export class NetConnection {
     this.state = 2;
     this.remoteIp = socket.remoteAddress ?? '';
     this.localPort = socket.localPort ?? 0;
+    const rate = this.init.uplinkBytesPerSecond;
+    // A Pacer counts 10 bit times a byte: baud = bytes per second × 10.
+    if (rate !== undefined) {
+      this.uplink = new Pacer((chunk) => {
+        if (!socket.destroyed) socket.write(chunk);
+      }, { baud: rate * 10 });
+    }
     socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
     socket.on('end', () => this.onSocketGone());
     socket.on('close', () => this.onSocketGone());
@@ -149,17 +164,31 @@ export class NetConnection {
     return !this.urcArmed;
   }
 
-  /** Queues bytes for the peer; false when the send buffer is too full to take them (`SEND FAIL`). */
+  /**
+   * Whether `length` more bytes fit in the send buffer now. `SEND FAIL` means "the sending buffer is full" and the
+   * data "can be resent" (BG95 TCP/IP AN §2.3.7, EC200U TCP/IP AN §2.4.10); what counts is what the network has not
+   * taken yet ({@link unacked}). Transparent mode does not ask: its bytes have no command to refuse them.
+   */
+  fits(length: number): boolean {
+    return this.unacked + length <= this.init.sendBufferBytes;
+  }
+
+  /** Queues bytes for the peer; false when the connection cannot take them (not connected). */
   write(data: Buffer): boolean {
     if (!this.socket || this.state !== 2) return false;
-    this.socket.write(data);
+    if (this.uplink) this.uplink.push(data);
+    else this.socket.write(data);
     this.sent += data.length;
     return true;
   }
 
-  /** Bytes written but not yet handed to the network. */
+  /**
+   * Bytes sent and not yet taken by the network: still waiting for the uplink, or in the socket's own buffer (the
+   * kernel's buffers behind it count as taken: on loopback they hold megabytes, so only a slow uplink fills the
+   * send buffer there).
+   */
   get unacked(): number {
-    return this.socket?.writableLength ?? 0;
+    return (this.uplink?.pending ?? 0) + (this.socket?.writableLength ?? 0);
   }
 
   /** Closes the connection; the module forgets it. */
@@ -167,6 +196,7 @@ export class NetConnection {
     this.abort.abort();
     this.events = undefined;
     this.state = 4;
+    this.uplink?.clear();
     const s = this.socket;
     this.socket = undefined;
     if (s) {

@@ -30,6 +30,7 @@ import { EventEmitter } from 'node:events';
 import type { DataChannel } from '../../at/DataChannel.js';
 import { isQuectelError, QuectelError } from '../../errors.js';
 import type { ServiceHost } from './ServiceHost.js';
+import { SendRetry, type SendRetryPolicy } from './SendRetry.js';
 
 export type ConnectionKind = 'tcp' | 'ssl';
 
@@ -69,8 +70,10 @@ export interface ConnectionTuning {
   readonly sendHighWater?: number;
   /** While someone waits for data and none came, read anyway this often (URCs can be lost). Default: 1000 ms. */
   readonly pollMs?: number;
-  /** `SEND FAIL` (module buffer full) retries before the send fails. Default: 100, with waits from 20 ms to 1 s. */
+  /** `SEND FAIL` (module buffer full) retries of one chunk before the send fails. Default: 100. */
   readonly sendFailRetries?: number;
+  /** How long to wait after `SEND FAIL`. Default: `paced`, waits from 20 ms to 1 s (see {@link SendRetryPolicy}). */
+  readonly sendRetry?: SendRetryPolicy;
 }
 
 export interface ConnectionEvents {
@@ -536,19 +539,28 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Bytes of the send command in flight, at the head of the queue. */
   private sending = 0;
 
+  /** When to send again after `SEND FAIL` (see SendRetry.ts). */
+  private retry: SendRetry | undefined;
+
   private async sendChunk(chunk: Buffer): Promise<void> {
     const retries = this.tuning.sendFailRetries ?? 100;
+    const retry = (this.retry ??= new SendRetry(this.tuning.sendRetry));
+    let wait = retry.beforeSend();
     for (let attempt = 0; ; attempt++) {
+      if (wait > 0) {
+        await new Promise((r) => setTimeout(r, wait));
+        if (this.failure || this.state === 'closed' || this.peerClosed) {
+          throw new QuectelError('SOCKET_CLOSED', `connection ${this.id} closed while its send waited for room`, { id: this.id, reason: 'peer' });
+        }
+      }
       try {
         await this.host.send(`${this.family.send}=${this.id},${chunk.length}`, { payload: chunk });
+        retry.taken(attempt);
         break;
       } catch (e) {
         // SEND FAIL: the bytes were not taken (the module's buffer is full, §4.1); the same bytes may go again.
         if (isQuectelError(e, 'AT_SEND_FAIL') && attempt < retries) {
-          await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** Math.min(attempt, 6))));
-          if (this.failure || this.state === 'closed' || this.peerClosed) {
-            throw new QuectelError('SOCKET_CLOSED', `connection ${this.id} closed while its send waited for room`, { id: this.id, reason: 'peer' });
-          }
+          wait = retry.refused(attempt);
           continue;
         }
         if (isQuectelError(e, 'AT_ERROR') || isQuectelError(e, 'AT_CME_ERROR') || isQuectelError(e, 'AT_SEND_FAIL')) {
