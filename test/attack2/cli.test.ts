@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { CLI, runCli } from '../helpers/cliProcess.js';
-import { startEmulate, type EmulateProcess } from '../helpers/emulateProcess.js';
+import { startEmulate, stopEmulate, type EmulateProcess } from '../helpers/emulateProcess.js';
 import { startTmux, type TmuxSession } from '../helpers/tmux.js';
 
 let dir: string;
@@ -19,10 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(async () => {
   term?.kill();
   term = undefined;
-  if (emu && emu.child.exitCode === null && emu.child.signalCode === null) {
-    emu.child.kill('SIGTERM');
-    await emu.exited;
-  }
+  await stopEmulate(emu);
   emu = undefined;
 });
 

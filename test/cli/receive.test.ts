@@ -16,7 +16,7 @@ import { RECEIVE_MODES } from '../../src/cli/target.js';
 import { makeDemoPki } from '../../src/emulator/index.js';
 import type { ReceiveMode } from '../../src/modem/services/Connection.js';
 import { CLI, runCli } from '../helpers/cliProcess.js';
-import { startEmulate, type EmulateProcess } from '../helpers/emulateProcess.js';
+import { startEmulate, stopEmulate, type EmulateProcess } from '../helpers/emulateProcess.js';
 import { startTmux, type TmuxSession } from '../helpers/tmux.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -62,10 +62,7 @@ beforeAll(async () => {
 afterEach(async () => {
   term?.kill();
   term = undefined;
-  if (emu && emu.child.exitCode === null && emu.child.signalCode === null) {
-    emu.child.kill('SIGTERM');
-    await emu.exited;
-  }
+  await stopEmulate(emu);
   emu = undefined;
 });
 

@@ -54,6 +54,13 @@ export async function startEmulate(args: readonly string[], timeoutMs = 10_000):
   };
 }
 
+/** Stops an `emulate` process left running by a test (SIGTERM) and waits for it to exit; nothing for one that ended. */
+export async function stopEmulate(emu: EmulateProcess | undefined): Promise<void> {
+  if (!emu || emu.child.exitCode !== null || emu.child.signalCode !== null) return;
+  emu.child.kill('SIGTERM');
+  await emu.exited;
+}
+
 /** Polls `check` until it holds, failing with `what` after `timeoutMs`. */
 export async function eventually(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -11,7 +11,7 @@
  * - `-legacy_renegotiation` is not needed between node and s_server: both do RFC 5746.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import tls, { type SecureContextOptions, type SecureVersion } from 'node:tls';
 
 /** Options of {@link startTlsEchoServer}. */
@@ -108,24 +108,11 @@ export async function startTlsEchoServer(options: TlsEchoServerOptions): Promise
     socket.on('error', () => undefined); // a client that resets is not the server's failure
     socket.pipe(socket);
   });
-  server.on('connection', (raw: Socket) => {
-    sockets.add(raw);
-    raw.once('close', () => sockets.delete(raw));
-  });
   server.on('tlsClientError', (err) => {
     failedHandshakes += 1;
     lastHandshakeError = err;
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('TLS echo server has no TCP address');
+  const address = await listenOnLoopback(server, sockets, 'TLS echo server');
 
   let closing: Promise<void> | undefined;
   return {
@@ -193,19 +180,7 @@ export async function startTlsSourceServer(options: { readonly cert: string; rea
       }
     });
   });
-  server.on('connection', (raw: Socket) => {
-    sockets.add(raw);
-    raw.once('close', () => sockets.delete(raw));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('TLS source server has no TCP address');
+  const address = await listenOnLoopback(server, sockets, 'TLS source server');
   let closing: Promise<void> | undefined;
   return {
     host: '127.0.0.1',
@@ -386,4 +361,22 @@ export async function startOpensslServer(options: OpensslServerOptions): Promise
   }
 
   return { host: '127.0.0.1', port, args, output: () => out, waitForOutput, close };
+}
+
+/** Listens on a free loopback port, tracking the server's raw sockets in `sockets` (destroyed on close); its address. */
+async function listenOnLoopback(server: tls.Server, sockets: Set<Socket>, what: string): Promise<AddressInfo> {
+  server.on('connection', (raw: Socket) => {
+    sockets.add(raw);
+    raw.once('close', () => sockets.delete(raw));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error(`${what} has no TCP address`);
+  return address;
 }
