@@ -55,3 +55,31 @@ export async function streamPeer(cert: string, key: string, pattern: Buffer, lim
   });
   return { port: (server.address() as { port: number }).port, get accepted() { return accepted; }, sockets };
 }
+
+/**
+ * A TLS peer that takes whatever is sent (counted in `uploaded`) and, `delayMs` after each connection, writes `down`
+ * bytes of the source stream as fast as the connection takes them.
+ */
+export async function twoWayPeer(cert: string, key: string, down: number, delayMs: number): Promise<{ port: number; uploaded: () => number }> {
+  const { sourceBytes } = await import('../helpers/tlsPeers.js');
+  let uploaded = 0;
+  const raw = new Set<Socket>();
+  const server = tls.createServer({ cert, key }, (s) => {
+    s.on('error', () => undefined);
+    s.on('data', (d: Buffer) => (uploaded += d.length));
+    const t = setTimeout(() => {
+      for (let off = 0; off < down; off += 16_384) s.write(sourceBytes(off, Math.min(16_384, down - off)));
+    }, delayMs);
+    s.on('close', () => clearTimeout(t));
+  });
+  server.on('connection', (r: Socket) => {
+    raw.add(r);
+    r.once('close', () => raw.delete(r));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => {
+    for (const r of raw) r.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return { port: (server.address() as { port: number }).port, uploaded: () => uploaded };
+}
