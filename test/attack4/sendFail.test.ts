@@ -3,6 +3,7 @@
  * close, at the Connection level (what usocket/ussl and the streams build on).
  */
 import { expect, test } from 'vitest';
+import type { VirtualModule } from '../../src/emulator/index.js';
 import type { Connection } from '../../src/index.js';
 import { rig, runCleanups, sleep, tcpServer, within } from '../attack/harness.js';
 import { afterEach } from 'vitest';
@@ -14,12 +15,18 @@ async function slowPath(rate: number, buffer: number) {
   const received: Buffer[] = [];
   const sink = await tcpServer((s) => s.on('data', (d: Buffer) => received.push(d)));
   const r = await rig({ sendBufferBytes: buffer, uplinkBytesPerSecond: rate });
+  const refusals = countRefusals(r.module);
+  const conn = await r.modem.connections.open({ kind: 'tcp', host: '127.0.0.1', port: sink.port });
+  return { ...r, conn, sink, received, refusals };
+}
+
+/** Counts the module's SEND FAIL answers. */
+function countRefusals(module: VirtualModule): () => number {
   let refusals = 0;
-  r.module.on('trace', (e) => {
+  module.on('trace', (e) => {
     if (e.from === 'module' && e.kind === 'line' && e.text === 'SEND FAIL') refusals++;
   });
-  const conn = await r.modem.connections.open({ kind: 'tcp', host: '127.0.0.1', port: sink.port });
-  return { ...r, conn, sink, received, refusals: () => refusals };
+  return () => refusals;
 }
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
@@ -48,4 +55,24 @@ test("close('abort') in a SEND FAIL storm closes at once: no send after it, no e
   expect.soft(commands.filter((c) => c.startsWith('AT+QISEND'))).toEqual([]);
   expect.soft(took).toBeLessThan(1000);
   expect(seen.filter((m) => m.startsWith('TypeError'))).toEqual([]);
+}, 30_000);
+
+test("the peer answers and closes while an upload waits out SEND FAILs: its answer is still readable", async () => {
+  // A server that refuses a large upload the HTTP way: it answers after the first bytes, and closes.
+  const answer = 'HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n';
+  const sink = await tcpServer((s) => {
+    s.once('data', () => setTimeout(() => s.end(answer), 300));
+  });
+  const { modem, module } = await rig({ sendBufferBytes: 2048, uplinkBytesPerSecond: 1000 });
+  const refusals = countRefusals(module);
+  const s = modem.usocket.socket();
+  await s.connect(['127.0.0.1', sink.port]);
+  const upload = s.sendall(Buffer.alloc(30_000, 0x42)).then(() => 'sent', (e: unknown) => String(e));
+  const r = await within(upload, 10_000);
+  expect(refusals(), 'the upload met SEND FAIL').toBeGreaterThan(0);
+  expect(r).not.toBe('HUNG');
+  // The upload cannot finish (the peer is gone); the answer the peer sent before it went is the application's.
+  const got = await within(s.recv(1024).then((b) => b.toString('latin1'), (e: unknown) => `raised ${String(e)}`), 5000);
+  expect(got).toBe(answer);
+  await s.close();
 }, 30_000);
