@@ -53,3 +53,19 @@ test('an upload waiting out SEND FAILs does not let push mode pass its bound: th
   expect(Buffer.concat(got).equals(sourceBytes(0, down))).toBe(true);
   await s.close();
 }, 30_000);
+
+test('a graceful close sending a long queue does not let push mode pass its bound meanwhile', async () => {
+  const p = await twoWayPeer(peer.pki.serverRsa.cert, peer.pki.serverRsa.key, 160 * 1024, 100);
+  const { modem } = await rig({ baud: BAUD, hosts: { 'two.test': `127.0.0.1:${p.port}` } }, { connections: { maxBuffered: BOUND, sendHighWater: 1 << 20 } });
+  const s = await modem.ussl.wrap_socket(modem.usocket.socket(), { receive: 'push' });
+  await s.connect(['two.test', 443]);
+  const conn = s.connection!;
+  let most = 0;
+  conn.on('readable', () => (most = Math.max(most, conn.readableLength)));
+  conn.enqueue(Buffer.alloc(100 * 1024, 0x55)); // about a second of line
+  const closed = s.close(); // graceful: the queue goes out first; nobody reads any more
+  await closed;
+  // Nothing switches the module to buffer mode once the close began: every pushed byte is kept, for nobody.
+  // (The bound plus its documented overshoot at this baud, with a generous 100 ms switch round trip.)
+  expect(most, `held ${most} bytes during the close`).toBeLessThanOrEqual(BOUND + PUSH_CHUNK + PUSH_WINDOW + PUSH_CHUNK + RATE * 100);
+}, 30_000);
