@@ -4,8 +4,8 @@
  */
 import { expect, test } from 'vitest';
 import type { VirtualModule } from '../../src/emulator/index.js';
-import type { Connection } from '../../src/index.js';
-import { rig, runCleanups, sleep, tcpServer, within } from '../attack/harness.js';
+import { Modem, type Connection } from '../../src/index.js';
+import { cleanups, rig, runCleanups, sleep, tcpServer, within } from '../attack/harness.js';
 import { afterEach } from 'vitest';
 
 afterEach(runCleanups);
@@ -75,4 +75,27 @@ test("the peer answers and closes while an upload waits out SEND FAILs: its answ
   const got = await within(s.recv(1024).then((b) => b.toString('latin1'), (e: unknown) => `raised ${String(e)}`), 5000);
   expect(got).toBe(answer);
   await s.close();
+}, 30_000);
+
+test.each([
+  ['firstMs 0', { firstMs: 0 }],
+  ['firstMs NaN', { firstMs: Number.NaN }],
+  ['maxMs -1', { maxMs: -1, firstMs: -1 }],
+])('a retry policy with %s is refused when the modem opens, or still waits between retries', async (_name, policy) => {
+  const sink = await tcpServer((s) => s.resume());
+  const module = (await import('../../src/emulator/index.js')).VirtualModule;
+  const m = new module({ model: 'EC25', sendBufferBytes: 2048, uplinkBytesPerSecond: 4000 });
+  cleanups.push(() => m.dispose());
+  const refusals = countRefusals(m);
+  const opened = await Modem.open(m, { connections: { sendRetry: { kind: 'paced', ...policy } } }).then((x) => x, (e: unknown) => e as Error);
+  if (opened instanceof Error) {
+    expect((opened as { code?: string }).code).toBe('INVALID_ARGUMENT');
+    return;
+  }
+  cleanups.push(() => opened.close());
+  const s = opened.usocket.socket();
+  await s.connect(['127.0.0.1', sink.port]);
+  // 8 KB to a network that takes 4 KB/s: two seconds of waiting for room, which a retry policy is for.
+  const r = await within(s.sendall(Buffer.alloc(8000, 0x44)).then(() => 'sent', (e: unknown) => String(e)), 15_000);
+  expect(r, `${refusals()} SEND FAILs`).toBe('sent');
 }, 30_000);
