@@ -43,7 +43,9 @@ test('property: a paused push reader and a SEND FAIL storm on one modem: both st
   const run = fc.record({
     down: fc.integer({ min: 20_000, max: 48_000 }),
     up: fc.integer({ min: 6000, max: 20_000 }),
-    stops: fc.array(fc.record({ readMs: fc.integer({ min: 0, max: 60 }), stopMs: fc.integer({ min: 0, max: 250 }), size: fc.integer({ min: 1, max: 9000 }) }), { minLength: 3, maxLength: 12 }),
+    // The first stop is long enough for the module to fill the bound at the line's rate, so every run pauses once.
+    stops: fc.array(fc.record({ readMs: fc.integer({ min: 0, max: 60 }), stopMs: fc.integer({ min: 0, max: 250 }), size: fc.integer({ min: 1, max: 9000 }) }), { minLength: 3, maxLength: 12 })
+      .map((rest) => [{ readMs: 0, stopMs: 200, size: 1 }, ...rest]),
   });
   await fc.assert(fc.asyncProperty(run, async ({ down, up, stops }) => {
     trips.length = 0;
