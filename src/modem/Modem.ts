@@ -26,6 +26,7 @@ import { DnsService } from './services/DnsService.js';
 import { FileService } from './services/FileService.js';
 import type { ServiceHost } from './services/ServiceHost.js';
 import { SslContextService } from './services/SslContextService.js';
+import { checkSendRetryPolicy } from './services/SendRetry.js';
 
 /** Anything that brings its own serialport binding, such as a virtual module. */
 export interface SerialBindingSource {
@@ -77,6 +78,7 @@ function validateOptions(options: ModemOptions): void {
   if (options.atPort !== undefined && options.dataModeUrcPort === options.atPort) {
     throw bad('dataModeUrcPort (it is this port, atPort)', options.dataModeUrcPort);
   }
+  checkSendRetryPolicy(options.connections?.sendRetry);
 }
 
 const stateName = (value: SnapshotFrom<typeof connectionMachine>['value']): string =>

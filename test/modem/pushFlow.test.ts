@@ -169,3 +169,26 @@ test('a refusal nobody listens for goes to process.emitWarning; one for a connec
   await second.port.done();
   expect(emitted.mock.calls.length).toBe(1);
 });
+
+test.each(chunkings)('a send the module refuses with ERROR (the peer closed, its URC not read yet): sending stops, what the peer sent stays readable (%s)', async (_n, chunking) => {
+  const { port, host, conn } = await open([
+    { emit: pushUrc(0, 40) },
+    { expect: 'AT+QSSLSEND=0,5\r', reply: '\r\n> ' },
+    { expect: 'hello', reply: '\r\nERROR\r\n' },
+    { emit: '\r\n+QSSLURC: "closed",0\r\n' },
+    { expect: 'AT+QSSLCLOSE=0\r', reply: '\r\nOK\r\n' },
+  ], chunking);
+  const errors: Error[] = [];
+  conn.on('error', (e) => errors.push(e));
+  await until(() => conn.readableLength === 40, 'the pushed answer');
+  conn.enqueue(Buffer.from('hello'));
+  const flushed = await conn.flush().then(() => undefined, (e: unknown) => e as QuectelError);
+  expect(flushed?.code).toBe('SOCKET_CLOSED');
+  expect(() => conn.enqueue(Buffer.from('more'))).toThrow(expect.objectContaining({ code: 'SOCKET_CLOSED' }));
+  // The peer's answer is still there, and the connection ends once the module says closed.
+  expect(conn.read().equals(stream(0, 40))).toBe(true);
+  await until(() => conn.state === 'closed', 'the close after the peer\'s');
+  await port.done();
+  expect(errors).toEqual([]);
+  expect(host.commands.at(-1)).toBe('AT+QSSLCLOSE=0');
+});

@@ -196,6 +196,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.failure) throw this.failure;
     if (this.state !== 'open' || this.closeMode) throw new QuectelError('SOCKET_CLOSED', `connection ${this.id} is closed`, { id: this.id });
     if (this.peerClosed) throw new QuectelError('SOCKET_CLOSED', `the peer closed connection ${this.id}`, { id: this.id, reason: 'peer' });
+    if (this.sendRefused) throw this.sendRefused;
     if (data.length > 0) {
       this.tx.push(Buffer.from(data));
       this.txBytes += data.length;
@@ -282,7 +283,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   async close(mode: 'graceful' | 'abort' = 'graceful'): Promise<void> {
     if (this.state === 'closed') return;
     if (this.closeMode !== 'abort') this.closeMode = mode;
-    if (mode === 'abort') this.dropQueue(new QuectelError('SOCKET_CLOSED', `connection ${this.id} was closed`, { id: this.id }));
+    if (mode === 'abort') {
+      // The queue goes (a send on the line still gets its answer, see consume); one waiting for room is given up.
+      this.dropQueue(new QuectelError('SOCKET_CLOSED', `connection ${this.id} was closed`, { id: this.id }));
+      this.retryWait?.();
+    }
+    // Nobody reads after close(): what the module still pushes is not kept.
+    this.rx.length = 0;
+    this.rxBytes = 0;
     this.state = 'closing';
     this.wake();
     if ((this.state as Connection['state']) !== 'closed') await new Promise<void>((resolve) => this.once('close', resolve));
@@ -310,6 +318,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (behind > 0 || this.sending === 0) {
       this.dropQueue(new QuectelError('SOCKET_CLOSED', `the peer closed connection ${this.id} before the data was sent`, { id: this.id, reason: 'peer' }), this.sending);
     }
+    this.retryWait?.();
     this.wake();
   }
 
@@ -389,7 +398,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       // Once the application closed the connection nobody can read what the module still holds: it goes with the id.
       const wantRead = this.reads && this.rxBytes < this.maxBuffered && this.closeMode === undefined &&
         (this.drainWanted || (this.moduleMayHoldMore && this.rxBytes <= this.lowWater));
-      const wantSend = this.txBytes > 0 && !this.peerClosed && this.closeMode !== 'abort';
+      const wantSend = this.txBytes > 0 && !this.peerClosed && this.closeMode !== 'abort' && !this.sendRefused;
       try {
         // First: every push URC more is appended whatever the reader does.
         if (this.pauseDue) {
@@ -485,7 +494,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private async switchMode(mode: 0 | 1): Promise<void> {
     const onOk = (): void => {
       this.pushing = mode === 1;
-      if (mode === 1) return;
+      if (mode === 1) {
+        // The peer's close came while the switch was on its way: what the module kept is pushed from here on, and
+        // a read is refused in push mode, so nothing is left to read with AT+QSSLRECV.
+        if (this.peerClosed) this.drainWanted = false;
+        return;
+      }
       this.pushPauses++;
       this.moduleMayHoldMore = true;
       this.drainWanted = false;
@@ -528,35 +542,86 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private async sendOnce(): Promise<void> {
     const chunk = this.peek(MAX_SEND);
     this.sending = chunk.length;
+    let taken: boolean;
     try {
-      await this.sendChunk(chunk);
+      taken = await this.sendChunk(chunk);
+    } catch (e) {
+      if (!isQuectelError(e, 'SOCKET_CLOSED') || e.context.reason !== 'send') throw e;
+      // The module refused the send (ERROR: the connection is closing, most likely because the peer closed and the
+      // URC saying so has not come yet). Nothing more can go, but what the peer sent before stays readable.
+      this.sendRefused = e;
+      this.dropQueue(e);
+      this.drainWanted = this.reads;
+      return;
     } finally {
       this.sending = 0;
     }
-    this.delivered(chunk.length);
+    if (taken) return this.delivered(chunk.length);
+    // Given up while it waited for room (an abort, the peer's close): the queue goes, its waiters told why.
+    const why = this.closeMode === 'abort'
+      ? new QuectelError('SOCKET_CLOSED', `connection ${this.id} was closed`, { id: this.id })
+      : new QuectelError('SOCKET_CLOSED', `the peer closed connection ${this.id} before the data was sent`, { id: this.id, reason: 'peer' });
+    this.dropQueue(why);
   }
 
   /** Bytes of the send command in flight, at the head of the queue. */
   private sending = 0;
 
+  /** The module refused a send with `ERROR`: no more can go; reading goes on until the module says closed. */
+  private sendRefused: QuectelError | undefined;
+
   /** When to send again after `SEND FAIL` (see SendRetry.ts). */
   private retry: SendRetry | undefined;
 
-  private async sendChunk(chunk: Buffer): Promise<void> {
+  /** Ends the wait for room in the module's send buffer now, if one runs (a close, the peer's close, a pause due). */
+  private retryWait: (() => void) | undefined;
+
+  /**
+   * Waits `ms` for room in the module's send buffer, or less if something else must happen first: push mode at its
+   * bound pauses the module meanwhile (and the wait goes on); an abort, the peer's close or a failure ends it.
+   * @returns whether the send should still go (false: give its bytes up)
+   * @throws the connection's failure, or SOCKET_CLOSED once the connection is closed
+   */
+  private async waitForRoom(ms: number): Promise<boolean> {
+    const until = performance.now() + ms;
+    for (;;) {
+      const left = until - performance.now();
+      if (left > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, left);
+          function done(): void {
+            clearTimeout(timer);
+            resolve();
+          }
+          this.retryWait = done;
+        });
+        this.retryWait = undefined;
+      }
+      if (this.failure) throw this.failure;
+      if (this.state === 'closed') throw new QuectelError('SOCKET_CLOSED', `connection ${this.id} was closed while its send waited for room`, { id: this.id });
+      if (this.closeMode === 'abort' || this.peerClosed) return false;
+      if (this.pauseDue) {
+        await this.switchMode(0);
+        continue;
+      }
+      if (performance.now() >= until) return true;
+    }
+  }
+
+  /**
+   * Sends one chunk, again after each `SEND FAIL` as the retry policy says.
+   * @returns true once the module took it; false when it was given up while waiting for room
+   */
+  private async sendChunk(chunk: Buffer): Promise<boolean> {
     const retries = this.tuning.sendFailRetries ?? 100;
     const retry = (this.retry ??= new SendRetry(this.tuning.sendRetry));
     let wait = retry.beforeSend();
     for (let attempt = 0; ; attempt++) {
-      if (wait > 0) {
-        await new Promise((r) => setTimeout(r, wait));
-        if (this.failure || this.state === 'closed' || this.peerClosed) {
-          throw new QuectelError('SOCKET_CLOSED', `connection ${this.id} closed while its send waited for room`, { id: this.id, reason: 'peer' });
-        }
-      }
+      if (wait > 0 && !(await this.waitForRoom(wait))) return false;
       try {
         await this.host.send(`${this.family.send}=${this.id},${chunk.length}`, { payload: chunk });
         retry.taken(attempt);
-        break;
+        return true;
       } catch (e) {
         // SEND FAIL: the bytes were not taken (the module's buffer is full, §4.1); the same bytes may go again.
         if (isQuectelError(e, 'AT_SEND_FAIL') && attempt < retries) {
@@ -584,6 +649,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.pollTimer);
+    this.retryWait?.();
     this.dropQueue(this.failure ?? new QuectelError('SOCKET_CLOSED', `connection ${this.id} was closed`, { id: this.id }));
     this.release(this);
     this.maybeEnd();
@@ -593,10 +659,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   // ------------------------------------------------------------------ buffers
 
   private take(data: Buffer): void {
+    this.received += data.length;
+    if (this.closeMode !== undefined) return; // closed by the application: nobody will read it
     this.rx.push(data);
     this.rxBytes += data.length;
-    this.received += data.length;
-    if (this.pauseDue) this.wake(); // from a URC handler: a signal, the worker sends the switch
+    if (this.pauseDue) {
+      // From a URC handler: a signal; the worker sends the switch (also from inside a wait for send room).
+      this.retryWait?.();
+      this.wake();
+    }
     this.emit('readable');
   }
 
@@ -621,7 +692,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return Buffer.concat(parts, n);
   }
 
-  private consume(n: number): void {
+  private consume(count: number): void {
+    // A send that completes after its queue was dropped (the connection closed under it) has nothing left to take.
+    const n = Math.min(count, this.txBytes);
     let left = n;
     while (left > 0) {
       const head = this.tx[0]!;
@@ -656,6 +729,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.failure) return;
     this.failure = error;
     this.dropQueue(error);
+    this.retryWait?.();
     this.emit('error', error);
   }
 

@@ -40,6 +40,7 @@ export class ConnectionService {
     host.on('urc', (line, data) => this.onUrc(line, data));
     host.on('socketsLost', () => {
       for (const c of this.slots) c?.lost('the module restarted, the port was lost or the PDP context dropped');
+      this.pushedAfterClose.clear(); // the module that pushed for them is gone
     });
     // A port reopened while URCs were moved away: a module that kept that setting sends them back here first.
     host.onRestore(async (at, signal) => {
@@ -68,7 +69,23 @@ export class ConnectionService {
   pushedLength(line: string): number | undefined {
     const m = /^\+(?:QSSLURC|QIURC): "recv",(\d+),(\d+)$/.exec(line);
     if (!m) return undefined;
-    return this.slots[Number(m[1])]?.push ? Number(m[2]) : undefined;
+    const id = Number(m[1]);
+    const conn = this.slots[id];
+    return (conn ? conn.push : this.pushedAfterClose.has(id)) ? Number(m[2]) : undefined;
+  }
+
+  /**
+   * Ids whose last connection was pushing when it was freed. A module holds URCs back while a command runs and
+   * prints them after its result, so pushes it had queued can follow the `OK` of the `AT+QSSLCLOSE` that freed the
+   * id: their bytes must still be counted (and dropped), not read as lines, where a peer's `RDY` or `+QSSLURC:
+   * "closed",<other id>` would be taken for the module's. Kept until the id is opened again or the module is gone.
+   */
+  private readonly pushedAfterClose = new Set<number>();
+
+  /** The id is the new connection's from now on: URCs for it route there, in its mode. */
+  private claim(id: number, conn: Connection): void {
+    this.pushedAfterClose.delete(id);
+    this.slots[id] = conn;
   }
 
   /**
@@ -105,7 +122,7 @@ export class ConnectionService {
     const conn = new Connection(this.host, id, o.kind, receive, (c) => {
       if (c.everOpened) this.free(c);
     }, this.tuning);
-    this.slots[id] = conn; // URCs for this id route here from now on (a recv URC can follow the open at once)
+    this.claim(id, conn); // URCs for this id route here from now on (a recv URC can follow the open at once)
     const pdp = this.host.options.pdpContext ?? 1;
     const mode = push ? 1 : 0;
     const command = o.kind === 'ssl'
@@ -169,7 +186,7 @@ export class ConnectionService {
       if (c.everOpened) this.free(c);
       this.restoring = this.restoreUrcPort();
     }, this.tuning);
-    this.slots[id] = conn;
+    this.claim(id, conn);
     const pdp = this.host.options.pdpContext ?? 1;
     const command = o.kind === 'ssl'
       ? `AT+QSSLOPEN=${pdp},${ctx},${id},"${o.host}",${o.port},2`
@@ -270,7 +287,9 @@ export class ConnectionService {
   }
 
   private free(conn: Connection): void {
-    if (this.slots[conn.id] === conn) this.slots[conn.id] = undefined;
+    if (this.slots[conn.id] !== conn) return;
+    this.slots[conn.id] = undefined;
+    if (conn.push) this.pushedAfterClose.add(conn.id);
   }
 
   /** Routes `+QSSLURC:`/`+QIURC:` "recv" and "closed" to their connection; only signals. */

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { SendRetry } from './SendRetry.js';
+import { checkSendRetryPolicy, SendRetry } from './SendRetry.js';
 
 /** A SendRetry on a clock the test moves. */
 function at(policy: ConstructorParameters<typeof SendRetry>[0]) {
@@ -45,4 +45,30 @@ test('paced: chunks taken at the first try shorten the gap by a fifth until it e
   retry.taken(0); // 10.5 ms: not yet below half of the first wait
   retry.taken(0); // 8.4 ms: below it, over
   expect(retry.beforeSend()).toBe(0);
+});
+
+test('paced: a connection idle for eight gaps forgets the gap (the buffer drained meanwhile): a burst goes at once', () => {
+  const { retry, advance } = at({ kind: 'paced', firstMs: 20, maxMs: 1000 });
+  [0, 1, 2].forEach((a) => retry.refused(a)); // 80 ms
+  retry.taken(3);
+  advance(8 * 80 - 1);
+  expect(retry.beforeSend()).toBe(0);
+  expect(retry.refused(0)).toBe(160); // not yet forgotten: it goes on from the gap it had
+  retry.taken(1);
+  advance(8 * 160);
+  expect(retry.beforeSend()).toBe(0);
+  retry.taken(0);
+  expect(retry.beforeSend()).toBe(0); // forgotten: the next chunk does not wait either
+  expect(retry.refused(0)).toBe(20); // and a refusal starts from the first wait again
+});
+
+test.each([
+  [{ firstMs: 0 }], [{ firstMs: Number.NaN }], [{ firstMs: -1 }], [{ maxMs: Number.POSITIVE_INFINITY }], [{ firstMs: 50, maxMs: 10 }],
+  [{ kind: 'fast' as unknown as 'paced' }], [{ firstMs: '20' as unknown as number }],
+])('a policy that would not wait, or not say how, is refused before use: %j', (policy) => {
+  expect(() => checkSendRetryPolicy(policy)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+});
+
+test('the default and sensible policies are accepted', () => {
+  for (const p of [undefined, {}, { kind: 'backoff' as const }, { firstMs: 1, maxMs: 8 }, { firstMs: 60_000 }]) expect(() => checkSendRetryPolicy(p)).not.toThrow();
 });

@@ -10,6 +10,8 @@
  * (README, Performance).
  */
 
+import { QuectelError } from '../../errors.js';
+
 /** How a connection waits after `SEND FAIL`; `firstMs` and `maxMs` bound every wait. */
 export interface SendRetryPolicy {
   /**
@@ -27,6 +29,32 @@ export interface SendRetryPolicy {
 
 /** Shrink of the gap per chunk taken at the first try: small enough that a steady slow peer rarely refuses. */
 const SHORTEN = 0.8;
+/**
+ * Gaps a connection may stay idle before the gap is forgotten: by then the network took as many chunks as a full
+ * buffer holds at the pace that gap allowed (10240 bytes are 7 chunks), so a burst after a pause starts at once.
+ */
+const IDLE_GAPS = 8;
+/** Longest wait a policy may ask for: the module's own send timeout is of this order. */
+const MAX_WAIT_MS = 60_000;
+
+/**
+ * Checks a policy before any connection uses it (`Modem.open`): a wait of 0, a negative or not-a-number wait would
+ * send again at once, turning a full buffer into a storm of refused sends.
+ * @throws QuectelError `INVALID_ARGUMENT`
+ */
+export function checkSendRetryPolicy(policy: SendRetryPolicy | undefined): void {
+  if (policy === undefined) return;
+  const bad = (what: string, value: unknown, rule: string) =>
+    new QuectelError('INVALID_ARGUMENT', `connections.sendRetry.${what} must be ${rule}, got ${JSON.stringify(value) ?? String(value)}`, { what: `sendRetry.${what}` });
+  const kind: unknown = policy.kind;
+  if (kind !== undefined && kind !== 'paced' && kind !== 'backoff') throw bad('kind', kind, "'paced' or 'backoff'");
+  const first: unknown = policy.firstMs;
+  const isWait = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 1 && v <= MAX_WAIT_MS;
+  if (first !== undefined && !isWait(first)) throw bad('firstMs', first, `a number of milliseconds from 1 to ${MAX_WAIT_MS}`);
+  const max: unknown = policy.maxMs;
+  if (max !== undefined && !isWait(max)) throw bad('maxMs', max, `a number of milliseconds from 1 to ${MAX_WAIT_MS}`);
+  if (max !== undefined && max < (first ?? 20)) throw bad('maxMs', max, `at least firstMs (${String(first ?? 20)})`);
+}
 
 /** The retry state of one connection (one module send buffer). */
 export class SendRetry {
@@ -45,7 +73,13 @@ export class SendRetry {
 
   /** Milliseconds to wait before a chunk's first attempt. */
   beforeSend(): number {
-    return this.gapMs === 0 ? 0 : Math.max(0, this.lastTakenAt + this.gapMs - this.now());
+    if (this.gapMs === 0) return 0;
+    const idle = this.now() - this.lastTakenAt;
+    if (idle >= IDLE_GAPS * this.gapMs) {
+      this.gapMs = 0;
+      return 0;
+    }
+    return Math.max(0, this.gapMs - idle);
   }
 
   /** The `attempt`-th attempt of a chunk (0 for its first) was refused: milliseconds to wait before the next. */
