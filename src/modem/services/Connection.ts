@@ -632,6 +632,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           throw new QuectelError('SOCKET_CLOSED', `connection ${this.id} refused the data: ${e.message}`, { id: this.id, reason: 'send' }, { cause: e });
         }
         // No answer, a restart, a lost port: whether the module took the bytes is unknown. Never send them twice.
+        // A restart or a lost port also takes the connection with it: that is what the caller hears, whichever of the
+        // two signals (this answer, the modem's socketsLost) comes first.
+        const gone = ['TRANSPORT_CLOSED', 'AT_MODULE_RESET', 'MODEM_NO_PORT', 'MODEM_CLOSED'] as const;
+        if (gone.some((code) => isQuectelError(e, code))) {
+          throw new QuectelError('SOCKET_LOST', `connection ${this.id} is gone: ${(e as Error).message}; whether its last ${chunk.length}-byte send ` +
+            'reached the module is unknown', { id: this.id, bytes: chunk.length }, { cause: e });
+        }
         throw new QuectelError('SEND_OUTCOME_UNKNOWN', `connection ${this.id}: the outcome of a ${chunk.length}-byte send is unknown (${(e as Error).message})`,
           { id: this.id, bytes: chunk.length }, { cause: e });
       }
@@ -723,6 +730,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.txBytes = 0;
     }
     for (const w of this.flushWaiters.splice(0)) w.reject(error);
+    // Writers waiting for room get it: their next write learns why (enqueue throws), instead of waiting for ever.
+    if (this.txBytes < this.highWater) this.emit('drain');
   }
 
   private fail(error: Error): void {
