@@ -1,5 +1,5 @@
 /** Peers for the attack4 tests: a TLS server that streams chosen bytes, as fast as the connection takes them. */
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import tls from 'node:tls';
 import { cleanups } from '../attack/harness.js';
 
@@ -43,16 +43,7 @@ export async function streamPeer(cert: string, key: string, pattern: Buffer, lim
     };
     pump();
   });
-  const raw = new Set<Socket>();
-  server.on('connection', (r: Socket) => {
-    raw.add(r);
-    r.once('close', () => raw.delete(r));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => {
-    for (const r of raw) r.destroy();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
+  await listenForTest(server);
   return { port: (server.address() as { port: number }).port, get accepted() { return accepted; }, sockets };
 }
 
@@ -63,7 +54,6 @@ export async function streamPeer(cert: string, key: string, pattern: Buffer, lim
 export async function twoWayPeer(cert: string, key: string, down: number, delayMs: number): Promise<{ port: number; uploaded: () => number }> {
   const { sourceBytes } = await import('../helpers/tlsPeers.js');
   let uploaded = 0;
-  const raw = new Set<Socket>();
   const server = tls.createServer({ cert, key }, (s) => {
     s.on('error', () => undefined);
     s.on('data', (d: Buffer) => (uploaded += d.length));
@@ -72,6 +62,13 @@ export async function twoWayPeer(cert: string, key: string, down: number, delayM
     }, delayMs);
     s.on('close', () => clearTimeout(t));
   });
+  await listenForTest(server);
+  return { port: (server.address() as { port: number }).port, uploaded: () => uploaded };
+}
+
+/** Listens on a free loopback port; the test's cleanup destroys its open sockets and closes it. */
+async function listenForTest(server: Server): Promise<void> {
+  const raw = new Set<Socket>();
   server.on('connection', (r: Socket) => {
     raw.add(r);
     r.once('close', () => raw.delete(r));
@@ -81,5 +78,4 @@ export async function twoWayPeer(cert: string, key: string, down: number, delayM
     for (const r of raw) r.destroy();
     return new Promise<void>((r) => server.close(() => r()));
   });
-  return { port: (server.address() as { port: number }).port, uploaded: () => uploaded };
 }

@@ -62,6 +62,15 @@ async function readToEnd(s: Socket, ms: number): Promise<{ bytes: Buffer; end: s
   }
 }
 
+
+/** A new push socket on the same modem reads the source's first 3000 bytes exactly: the id and push mode work again. */
+async function pushStillWorks(modem: Awaited<ReturnType<typeof setUp>>['modem']): Promise<void> {
+  const again = await modem.ussl.wrap_socket(modem.usocket.socket(), { receive: 'push' });
+  await again.connect(['source.test', 443]);
+  await again.send('DOWN 3000\n');
+  expect((await again.read(3000)).equals(sourceBytes(0, 3000))).toBe(true);
+  await again.close();
+}
 test('the peer closes while AT+QISWTMD=<id>,1 (back to push) is in flight: every byte, then EOF', async () => {
   const { module, s } = await setUp();
   const total = 24 * 1024;
@@ -98,11 +107,7 @@ test('close() while the pause is in flight: it resolves, the id is freed, a new 
   await s.send(`DOWN ${32 * 1024}\n`);
   expect(await until(() => closing !== undefined, 3000)).toBe(true);
   expect(await within(closing!, 5000)).not.toBe('HUNG');
-  const again = await modem.ussl.wrap_socket(modem.usocket.socket(), { receive: 'push' });
-  await again.connect(['source.test', 443]);
-  await again.send('DOWN 3000\n');
-  expect((await again.read(3000)).equals(sourceBytes(0, 3000))).toBe(true);
-  await again.close();
+  await pushStillWorks(modem);
 }, 20_000);
 
 test('the module restarts during the pause: the socket fails (ECONNRESET), the modem comes back, push works', async () => {
@@ -114,11 +119,7 @@ test('the module restarts during the pause: the socket fails (ECONNRESET), the m
   expect(r.end).not.toBe('HUNG');
   expect(r.end).not.toBe('EOF'); // the stream broke; it did not end
   await modem.whenReady(20_000);
-  const again = await modem.ussl.wrap_socket(modem.usocket.socket(), { receive: 'push' });
-  await again.connect(['source.test', 443]);
-  await again.send('DOWN 3000\n');
-  expect((await again.read(3000)).equals(sourceBytes(0, 3000))).toBe(true);
-  await again.close();
+  await pushStillWorks(modem);
 }, 30_000);
 
 test('the port is unplugged during the pause: the socket fails (no hang), the modem comes back after replug', async () => {
@@ -131,9 +132,5 @@ test('the port is unplugged during the pause: the socket fails (no hang), the mo
   expect(failure === 'HUNG' || failure === 'read' ? failure : isOSError(failure) ? 'OSError' : String(failure)).toBe('OSError');
   module.faults.replug();
   await modem.whenReady(20_000);
-  const again = await modem.ussl.wrap_socket(modem.usocket.socket(), { receive: 'push' });
-  await again.connect(['source.test', 443]);
-  await again.send('DOWN 3000\n');
-  expect((await again.read(3000)).equals(sourceBytes(0, 3000))).toBe(true);
-  await again.close();
+  await pushStillWorks(modem);
 }, 30_000);
