@@ -13,7 +13,7 @@ import type { AtReply } from '../../src/at/AtCommand.js';
 import { ScriptedPort, type ScriptChunking, type ScriptStep } from '../../src/at/ScriptedPort.js';
 import type { QuectelError } from '../../src/errors.js';
 import type { ModemOptions, ModuleInfo } from '../../src/modem/ModemOptions.js';
-import type { Connection } from '../../src/modem/services/Connection.js';
+import type { Connection, ConnectionTuning } from '../../src/modem/services/Connection.js';
 import { ConnectionService } from '../../src/modem/services/ConnectionService.js';
 import type { ServiceHost } from '../../src/modem/services/ServiceHost.js';
 
@@ -56,7 +56,8 @@ const pushUrc = (from: number, n: number): string => `\r\n+QSSLURC: "recv",0,${n
 const recvReply = (from: number, n: number): string => n === 0 ? '\r\n+QSSLRECV: 0\r\n\r\nOK\r\n'
   : `\r\n+QSSLRECV: ${n}\r\n${stream(from, n).toString('latin1')}\r\n\r\nOK\r\n`;
 
-async function open(script: ScriptStep[], chunking: ScriptChunking = 'whole'): Promise<{ port: ScriptedPort; host: Host; conn: Connection }> {
+async function open(script: ScriptStep[], chunking: ScriptChunking = 'whole', tuning: ConnectionTuning = {}):
+  Promise<{ port: ScriptedPort; host: Host; conn: Connection; service: ConnectionService }> {
   const port = new ScriptedPort([
     { expect: 'ATE0\r', reply: '\r\nOK\r\n' },
     { expect: 'AT+QSSLOPEN=1,0,0,"peer.test",443,1\r', reply: '\r\nOK\r\n\r\n+QSSLOPEN: 0,0\r\n' },
@@ -65,11 +66,11 @@ async function open(script: ScriptStep[], chunking: ScriptChunking = 'whole'): P
   let service: ConnectionService | undefined;
   const at = await AtClient.open(port, { urcDataLength: (line) => service?.pushedLength(line) });
   const host = new Host(at);
-  service = new ConnectionService(host, { maxBuffered: BOUND });
+  service = new ConnectionService(host, { maxBuffered: BOUND, ...tuning });
   closers.push(() => at.close());
   await at.send('ATE0');
   const conn = await service.open({ kind: 'ssl', host: 'peer.test', port: 443, receive: 'push' });
-  return { port, host, conn };
+  return { port, host, conn, service };
 }
 
 async function until(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
@@ -191,4 +192,98 @@ test.each(chunkings)('a send the module refuses with ERROR (the peer closed, its
   await port.done();
   expect(errors).toEqual([]);
   expect(host.commands.at(-1)).toBe('AT+QSSLCLOSE=0');
+});
+
+test.each(chunkings)('the send buffer full through every retry fails the connection: never a silent success (%s)', async (_n, chunking) => {
+  const refused = (): ScriptStep[] => [{ expect: 'AT+QSSLSEND=0,5\r', reply: '\r\n> ' }, { expect: 'hello', reply: '\r\nSEND FAIL\r\n' }];
+  const { conn } = await open([...refused(), ...refused(), ...refused(), { expect: 'AT+QSSLCLOSE=0,0\r', reply: '\r\nOK\r\n' }], chunking,
+    { sendFailRetries: 2, sendRetry: { firstMs: 1, maxMs: 2 } });
+  const errors: Error[] = [];
+  conn.on('error', (e) => errors.push(e));
+  conn.enqueue(Buffer.from('hello'));
+  const flushed = await conn.flush().then(() => 'flushed', (e: unknown) => (e as QuectelError).code);
+  expect(flushed).toBe('SOCKET_CLOSED');
+  await until(() => conn.state === 'closed', 'the close');
+  expect(errors.map((e) => (e as QuectelError).code)).toEqual(['SOCKET_CLOSED']);
+});
+
+test.each(chunkings)("an old session's URCs printed after its close's OK never reach the id's next connection (%s)", async (_n, chunking) => {
+  const hostile = Buffer.from('\r\nRDY\r\n+QSSLURC: "closed",0\r\n', 'latin1');
+  const oldPush = `\r\n+QSSLURC: "recv",0,${hostile.length}\r\n${hostile.toString('latin1')}\r\n`;
+  const { port, service, conn } = await open([
+    // The application closes the push connection; the module prints a push it held after the close's OK.
+    { expect: 'AT+QSSLCLOSE=0\r', reply: '\r\nOK\r\n' + oldPush },
+    // A buffer-mode open on the same id: another held push and the old session's close come before its result.
+    { expect: 'AT+QSSLOPEN=1,0,0,"peer.test",443,0\r', reply: '\r\nOK\r\n' + oldPush + '\r\n+QSSLURC: "closed",0\r\n\r\n+QSSLOPEN: 0,0\r\n' },
+    { emit: '\r\n+QSSLURC: "recv",0\r\n' },
+    { expect: 'AT+QSSLRECV=0,1500\r', reply: recvReply(0, 30) },
+    { expect: 'AT+QSSLRECV=0,1500\r', reply: recvReply(30, 0) },
+  ], chunking);
+  await conn.close();
+  const next = await service.open({ kind: 'ssl', host: 'peer.test', port: 443 });
+  await until(() => next.readableLength === 30, "the new session's bytes");
+  expect(next.read().equals(stream(0, 30))).toBe(true);
+  expect(next.peerClosed).toBe(false);
+  expect(next.state).toBe('open');
+  await until(() => port.remaining().length === 0, 'the script');
+});
+
+test.each(chunkings)('the peer closes while push mode is being resumed: back to buffer mode, everything the module held is read, then EOF (%s)', async (_n, chunking) => {
+  const { conn } = await open([
+    { emit: pushUrc(0, 1500) + pushUrc(1500, 1500) },
+    { expect: 'AT+QISWTMD=0,0\r', reply: '\r\nOK\r\n' },
+    { expect: 'AT+QSSLRECV=0,1500\r', reply: recvReply(3000, 0) },
+    // The switch back: the peer sent more and closed while it ran; both URCs come before its OK.
+    { expect: 'AT+QISWTMD=0,1\r', reply: '\r\n+QSSLURC: "recv",0\r\n\r\n+QSSLURC: "closed",0\r\n\r\nOK\r\n' },
+    // The module would push what it holds only while the id lives: the library goes back to buffer mode and reads it.
+    { expect: 'AT+QISWTMD=0,0\r', reply: '\r\nOK\r\n' },
+    { expect: 'AT+QSSLRECV=0,1500\r', reply: recvReply(3000, 1500) },
+    { expect: 'AT+QSSLRECV=0,1500\r', reply: recvReply(4500, 1500) },
+    { expect: 'AT+QSSLRECV=0,1500\r', reply: recvReply(6000, 0) },
+    { expect: 'AT+QSSLCLOSE=0\r', reply: '\r\nOK\r\n' },
+  ], chunking);
+  const got: Buffer[] = [];
+  await until(() => conn.accessMode === 'buffer' && conn.readableLength === 3000, 'the pause');
+  got.push(conn.read());
+  await until(() => conn.peerClosed && conn.readableLength >= 3000, 'what the module held');
+  got.push(conn.read());
+  await until(() => conn.state === 'closed', 'the close');
+  got.push(conn.read());
+  expect(Buffer.concat(got).equals(stream(0, 6000))).toBe(true);
+  expect(conn.ended).toBe(true);
+});
+
+test('a drop of the send queue releases a waiting writer after the call, once: a write from its drain listener cannot break the close', async () => {
+  const { conn } = await open([
+    { expect: 'AT+QSSLSEND=0,1460\r', reply: '\r\n> ' },
+    { expect: /[\s\S]{1460}/, reply: [{ delayMs: 50 }, '\r\nSEND OK\r\n'] },
+    { expect: 'AT+QSSLCLOSE=0,0\r', reply: '\r\nOK\r\n' },
+  ]);
+  expect(conn.enqueue(Buffer.alloc(64 * 1024, 0x61))).toBe(false);
+  const thrown: string[] = [];
+  conn.on('drain', () => {
+    try {
+      conn.enqueue(Buffer.from('more'));
+    } catch (e) {
+      thrown.push((e as QuectelError).code);
+    }
+  });
+  await new Promise((r) => setTimeout(r, 10));
+  await conn.close('abort');
+  await new Promise((r) => setImmediate(r));
+  expect(conn.state).toBe('closed');
+  expect(thrown).toEqual(['SOCKET_CLOSED']);
+});
+
+test('close("abort") while a refused send is on the line: no wait for room after its SEND FAIL', async () => {
+  const { conn } = await open([
+    { expect: 'AT+QSSLSEND=0,5\r', reply: '\r\n> ' },
+    { expect: 'hello', reply: [{ delayMs: 100 }, '\r\nSEND FAIL\r\n'] },
+    { expect: 'AT+QSSLCLOSE=0,0\r', reply: '\r\nOK\r\n' },
+  ], 'whole', { sendRetry: { firstMs: 20_000, maxMs: 20_000 } });
+  conn.enqueue(Buffer.from('hello'));
+  await new Promise((r) => setTimeout(r, 30)); // the payload is on the line, its answer not yet
+  const t0 = performance.now();
+  await conn.close('abort');
+  expect(performance.now() - t0).toBeLessThan(5000);
 });

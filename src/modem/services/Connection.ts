@@ -202,8 +202,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.txBytes += data.length;
       this.wake();
     }
-    return this.txBytes < this.highWater;
+    const room = this.txBytes < this.highWater;
+    if (!room) this.writerWaiting = true;
+    return room;
   }
+
+  /** `enqueue` told a writer to wait for `'drain'` and none came since. */
+  private writerWaiting = false;
 
   /** Position just past the last byte queued, counted over every byte ever queued (see {@link withdraw}). */
   get queuedEnd(): number {
@@ -231,6 +236,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Resolves once everything queued so far was accepted by the module (`SEND OK`); rejects if it cannot be. */
   flush(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.sendRefused) return Promise.reject(this.sendRefused);
     if (this.txBytes === 0) return Promise.resolve();
     return new Promise((resolve, reject) => this.flushWaiters.push({ resolve, reject }));
   }
@@ -401,7 +407,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       const wantSend = this.txBytes > 0 && !this.peerClosed && this.closeMode !== 'abort' && !this.sendRefused;
       try {
         // First: every push URC more is appended whatever the reader does.
-        if (this.pauseDue) {
+        if (this.pauseDue || this.repauseDue) {
+          this.repauseDue = false;
           await this.switchMode(0);
           continue;
         }
@@ -468,7 +475,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private delivered(n: number): void {
     this.consume(n);
     this.sent += n;
-    if (this.txBytes < this.highWater) this.emit('drain');
+    if (this.txBytes < this.highWater) {
+      this.writerWaiting = false;
+      this.emit('drain');
+    }
     if (this.txBytes === 0) for (const w of this.flushWaiters.splice(0)) w.resolve();
   }
 
@@ -497,7 +507,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (mode === 1) {
         // The peer's close came while the switch was on its way: what the module kept is pushed from here on, and
         // a read is refused in push mode, so nothing is left to read with AT+QSSLRECV.
-        if (this.peerClosed) this.drainWanted = false;
+        if (this.peerClosed) {
+          // The module may now push what it held, but only while the id lives: back to buffer mode, to read it all.
+          this.drainWanted = false;
+          this.repauseDue = true;
+        }
         return;
       }
       this.pushPauses++;
@@ -542,21 +556,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private async sendOnce(): Promise<void> {
     const chunk = this.peek(MAX_SEND);
     this.sending = chunk.length;
-    let taken: boolean;
+    let outcome: Awaited<ReturnType<Connection['sendChunk']>>;
     try {
-      taken = await this.sendChunk(chunk);
-    } catch (e) {
-      if (!isQuectelError(e, 'SOCKET_CLOSED') || e.context.reason !== 'send') throw e;
-      // The module refused the send (ERROR: the connection is closing, most likely because the peer closed and the
-      // URC saying so has not come yet). Nothing more can go, but what the peer sent before stays readable.
-      this.sendRefused = e;
-      this.dropQueue(e);
-      this.drainWanted = this.reads;
-      return;
+      outcome = await this.sendChunk(chunk);
     } finally {
       this.sending = 0;
     }
-    if (taken) return this.delivered(chunk.length);
+    if (outcome === 'taken') return this.delivered(chunk.length);
+    if (outcome === 'refused' && this.sendRefused) {
+      // The URC saying the peer closed may not have come yet: nothing more can go, but what the peer sent stays
+      // readable, and the connection ends when the module says closed (or the application closes it).
+      this.dropQueue(this.sendRefused);
+      this.drainWanted = this.reads;
+      return;
+    }
     // Given up while it waited for room (an abort, the peer's close): the queue goes, its waiters told why.
     const why = this.closeMode === 'abort'
       ? new QuectelError('SOCKET_CLOSED', `connection ${this.id} was closed`, { id: this.id })
@@ -566,6 +579,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Bytes of the send command in flight, at the head of the queue. */
   private sending = 0;
+
+  /** Push mode came back just as the peer closed (see switchMode): back to buffer mode to read what the module holds. */
+  private repauseDue = false;
 
   /** The module refused a send with `ERROR`: no more can go; reading goes on until the module says closed. */
   private sendRefused: QuectelError | undefined;
@@ -585,18 +601,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private async waitForRoom(ms: number): Promise<boolean> {
     const until = performance.now() + ms;
     for (;;) {
-      const left = until - performance.now();
-      if (left > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, left);
-          function done(): void {
-            clearTimeout(timer);
-            resolve();
-          }
-          this.retryWait = done;
-        });
-        this.retryWait = undefined;
-      }
+      // Checked before each sleep too: what ends the wait may have come while the refused send was on the line.
       if (this.failure) throw this.failure;
       if (this.state === 'closed') throw new QuectelError('SOCKET_CLOSED', `connection ${this.id} was closed while its send waited for room`, { id: this.id });
       if (this.closeMode === 'abort' || this.peerClosed) return false;
@@ -604,7 +609,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         await this.switchMode(0);
         continue;
       }
-      if (performance.now() >= until) return true;
+      const left = until - performance.now();
+      if (left <= 0) return true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, left);
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.retryWait = done;
+      });
+      this.retryWait = undefined;
     }
   }
 
@@ -612,24 +627,30 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * Sends one chunk, again after each `SEND FAIL` as the retry policy says.
    * @returns true once the module took it; false when it was given up while waiting for room
    */
-  private async sendChunk(chunk: Buffer): Promise<boolean> {
+  private async sendChunk(chunk: Buffer): Promise<'taken' | 'given-up' | 'refused'> {
     const retries = this.tuning.sendFailRetries ?? 100;
     const retry = (this.retry ??= new SendRetry(this.tuning.sendRetry));
     let wait = retry.beforeSend();
     for (let attempt = 0; ; attempt++) {
-      if (wait > 0 && !(await this.waitForRoom(wait))) return false;
+      if (wait > 0 && !(await this.waitForRoom(wait))) return 'given-up';
       try {
         await this.host.send(`${this.family.send}=${this.id},${chunk.length}`, { payload: chunk });
         retry.taken(attempt);
-        return true;
+        return 'taken';
       } catch (e) {
         // SEND FAIL: the bytes were not taken (the module's buffer is full, §4.1); the same bytes may go again.
         if (isQuectelError(e, 'AT_SEND_FAIL') && attempt < retries) {
           wait = retry.refused(attempt);
           continue;
         }
-        if (isQuectelError(e, 'AT_ERROR') || isQuectelError(e, 'AT_CME_ERROR') || isQuectelError(e, 'AT_SEND_FAIL')) {
-          throw new QuectelError('SOCKET_CLOSED', `connection ${this.id} refused the data: ${e.message}`, { id: this.id, reason: 'send' }, { cause: e });
+        // ERROR: the module will not send on this connection (it is closing, most likely because the peer closed).
+        if (isQuectelError(e, 'AT_ERROR') || isQuectelError(e, 'AT_CME_ERROR')) {
+          this.sendRefused = new QuectelError('SOCKET_CLOSED', `connection ${this.id} refused the data: ${e.message}`, { id: this.id, reason: 'send' }, { cause: e });
+          return 'refused';
+        }
+        // The buffer stayed full through every retry: the connection fails.
+        if (isQuectelError(e, 'AT_SEND_FAIL')) {
+          throw new QuectelError('SOCKET_CLOSED', `connection ${this.id}: the module's send buffer stayed full through ${retries} retries`, { id: this.id, reason: 'send' }, { cause: e });
         }
         // No answer, a restart, a lost port: whether the module took the bytes is unknown. Never send them twice.
         // A restart or a lost port also takes the connection with it: that is what the caller hears, whichever of the
@@ -730,8 +751,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.txBytes = 0;
     }
     for (const w of this.flushWaiters.splice(0)) w.reject(error);
-    // Writers waiting for room get it: their next write learns why (enqueue throws), instead of waiting for ever.
-    if (this.txBytes < this.highWater) this.emit('drain');
+    // A writer told to wait for room gets it, after the current call: its next write learns why (enqueue throws).
+    if (this.writerWaiting && this.txBytes < this.highWater) {
+      this.writerWaiting = false;
+      process.nextTick(() => this.emit('drain'));
+    }
   }
 
   private fail(error: Error): void {

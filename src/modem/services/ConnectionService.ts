@@ -40,7 +40,7 @@ export class ConnectionService {
     host.on('urc', (line, data) => this.onUrc(line, data));
     host.on('socketsLost', () => {
       for (const c of this.slots) c?.lost('the module restarted, the port was lost or the PDP context dropped');
-      this.pushedAfterClose.clear(); // the module that pushed for them is gone
+      this.previous.clear(); // the module that could still speak of them is gone
     });
     // A port reopened while URCs were moved away: a module that kept that setting sends them back here first.
     host.onRestore(async (at, signal) => {
@@ -70,21 +70,23 @@ export class ConnectionService {
     const m = /^\+(?:QSSLURC|QIURC): "recv",(\d+),(\d+)$/.exec(line);
     if (!m) return undefined;
     const id = Number(m[1]);
-    const conn = this.slots[id];
-    return (conn ? conn.push : this.pushedAfterClose.has(id)) ? Number(m[2]) : undefined;
+    const before = this.previous.get(id);
+    if (before) return before.pushing ? Number(m[2]) : undefined;
+    return this.slots[id]?.push ? Number(m[2]) : undefined;
   }
 
   /**
-   * Ids whose last connection was pushing when it was freed. A module holds URCs back while a command runs and
-   * prints them after its result, so pushes it had queued can follow the `OK` of the `AT+QSSLCLOSE` that freed the
-   * id: their bytes must still be counted (and dropped), not read as lines, where a peer's `RDY` or `+QSSLURC:
-   * "closed",<other id>` would be taken for the module's. Kept until the id is opened again or the module is gone.
+   * Freed ids whose module-side session may still speak: a module holds URCs back while a command runs and prints
+   * them after its result, so pushes, a recv notification or a `"closed"` of the old session can follow the `OK` of
+   * the `AT+QSSLCLOSE` that freed the id, even after a new open on it was sent. Until the new open's result
+   * (`+QSSLOPEN: <id>,…`, which the module prints after them) they are the old session's: pushed bytes are still
+   * counted when it was pushing (not read as lines, where a peer's `RDY` or `+QSSLURC: "closed",<other id>` would pass
+   * for the module's) and all of it is dropped, never handed to the new connection.
    */
-  private readonly pushedAfterClose = new Set<number>();
+  private readonly previous = new Map<number, { readonly pushing: boolean }>();
 
-  /** The id is the new connection's from now on: URCs for it route there, in its mode. */
+  /** The id is the new connection's from now on; URCs for it reach it once the old session's are behind (above). */
   private claim(id: number, conn: Connection): void {
-    this.pushedAfterClose.delete(id);
     this.slots[id] = conn;
   }
 
@@ -217,6 +219,7 @@ export class ConnectionService {
       this.free(conn);
       throw new QuectelError('AT_BAD_REPLY', `${command} answered CONNECT without a data channel`);
     }
+    this.previous.delete(id); // what the old session still said came before CONNECT
     conn.openedTransparent(channel);
     return conn;
   }
@@ -289,13 +292,16 @@ export class ConnectionService {
   private free(conn: Connection): void {
     if (this.slots[conn.id] !== conn) return;
     this.slots[conn.id] = undefined;
-    if (conn.push) this.pushedAfterClose.add(conn.id);
+    if (conn.everOpened && conn.receive !== 'transparent') this.previous.set(conn.id, { pushing: conn.push });
   }
 
   /** Routes `+QSSLURC:`/`+QIURC:` "recv" and "closed" to their connection; only signals. */
   private onUrc(line: string, data: Uint8Array | undefined): void {
+    // An open's result: what the module said of the id's old session is behind it.
+    const opened = /^\+(?:QSSLOPEN|QIOPEN): (\d+),/.exec(line);
+    if (opened) return void this.previous.delete(Number(opened[1]));
     const m = /^\+(QSSLURC|QIURC): "(recv|closed)",(\d+)/.exec(line);
-    if (!m) return;
+    if (!m || this.previous.has(Number(m[3]))) return;
     const conn = this.slots[Number(m[3])];
     if (!conn || (m[1] === 'QSSLURC') !== (conn.kind === 'ssl')) return;
     if (m[2] === 'closed') conn.onClosedUrc();
