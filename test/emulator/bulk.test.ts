@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPortStream } from '@serialport/stream';
 import { SerialPort } from 'serialport';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { VirtualModule, createEmulatorBinding, servePty } from '../../src/emulator/index.js';
-import { makePki } from '../helpers/pki.js';
 import { RawAtSession, type ByteLink } from '../../src/emulator/RawAtSession.js';
-import { startTlsEchoServer, type TlsEchoServer } from '../helpers/tlsPeers.js';
+import { useTlsEchoServer } from '../helpers/tlsPeers.js';
 
 const MiB = 1024 * 1024;
 const TRAPS = ['\r\nOK\r\n', '\r\nERROR\r\n', '+QSSLURC: "closed",0\r\n', '\r\n> ', '+QSSLRECV: 5\r\n', '\x1a', '\x1b'];
@@ -54,12 +53,7 @@ async function roundTrip(at: RawAtSession, data: Buffer): Promise<Buffer> {
   return Buffer.concat(back);
 }
 
-let server: TlsEchoServer;
-beforeAll(async () => {
-  const pki = await makePki();
-  server = await startTlsEchoServer({ cert: pki.serverRsa.cert, key: pki.serverRsa.key });
-}, 60_000);
-afterAll(() => server.close());
+const peer = useTlsEchoServer();
 
 async function openSession(link: ByteLink): Promise<RawAtSession> {
   const at = new RawAtSession(link);
@@ -72,7 +66,7 @@ async function openSession(link: ByteLink): Promise<RawAtSession> {
 }
 
 test('1 MiB through the in-process serialport binding is identical by SHA-256', async () => {
-  const module = new VirtualModule({ model: 'EC25', hosts: { 'echo.test': `127.0.0.1:${server.port}` } });
+  const module = new VirtualModule({ model: 'EC25', hosts: { 'echo.test': `127.0.0.1:${peer.server.port}` } });
   const port = new SerialPortStream({ binding: createEmulatorBinding(module), path: 'emulator:EC25', baudRate: 115_200 });
   try {
     const at = await openSession({ write: (b) => port.write(b), onData: (l) => port.on('data', l) });
@@ -90,7 +84,7 @@ test('1 MiB through the in-process serialport binding is identical by SHA-256', 
 }, 120_000);
 
 test('1 MiB over a socat pty with the native binding is identical by SHA-256', async () => {
-  const module = new VirtualModule({ model: 'BG96', hosts: { 'echo.test': `127.0.0.1:${server.port}` } });
+  const module = new VirtualModule({ model: 'BG96', hosts: { 'echo.test': `127.0.0.1:${peer.server.port}` } });
   const dir = mkdtempSync(join(tmpdir(), 'ussl-bulk-'));
   const served = await servePty(module, join(dir, 'ttyV0'));
   const port = new SerialPort({ path: served.url, baudRate: 115_200 });

@@ -4,23 +4,17 @@
  * URCs held while the port carries data.
  */
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { afterEach, expect, test } from 'vitest';
 import { VirtualModule, type VirtualModuleOptions } from '../../src/emulator/index.js';
 import { RawAtSession, linkOf } from '../../src/emulator/RawAtSession.js';
-import { makePki } from '../helpers/pki.js';
-import { startTlsEchoServer, type TlsEchoServer } from '../helpers/tlsPeers.js';
+import { useTlsEchoServer } from '../helpers/tlsPeers.js';
 
 const GUARD = 100;
-let server: TlsEchoServer;
+const peer = useTlsEchoServer();
 const modules: VirtualModule[] = [];
-beforeAll(async () => {
-  const pki = await makePki();
-  server = await startTlsEchoServer({ cert: pki.serverRsa.cert, key: pki.serverRsa.key });
-}, 60_000);
 afterEach(() => {
   for (const m of modules.splice(0)) m.dispose();
 });
-afterAll(() => server.close());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -92,7 +86,7 @@ class Line {
 
 /** A module booted, echo off, PDP up, and a line to it; `open` puts connection 0 in transparent mode. */
 async function setup(options: VirtualModuleOptions = {}): Promise<{ m: VirtualModule; line: Line }> {
-  const m = new VirtualModule({ model: 'EC25', hosts: { 'echo.test': `127.0.0.1:${server.port}` }, guardTimeMs: GUARD, ...options });
+  const m = new VirtualModule({ model: 'EC25', hosts: { 'echo.test': `127.0.0.1:${peer.server.port}` }, guardTimeMs: GUARD, ...options });
   modules.push(m);
   // The boot through the deliberately independent RawAtSession; from then on only the raw line.
   const at = new RawAtSession(linkOf(m));

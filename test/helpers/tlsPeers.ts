@@ -13,6 +13,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { AddressInfo, Socket } from 'node:net';
 import tls, { type SecureContextOptions, type SecureVersion } from 'node:tls';
+import { afterAll, beforeAll } from 'vitest';
+import { makePki } from './pki.js';
 
 /** Options of {@link startTlsEchoServer}. */
 export interface TlsEchoServerOptions {
@@ -379,4 +381,18 @@ async function listenOnLoopback(server: tls.Server, sockets: Set<Socket>, what: 
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error(`${what} has no TCP address`);
   return address;
+}
+
+/**
+ * A TLS echo peer for a test file (an RSA server certificate of a fresh PKI): started before its tests, closed after
+ * them. Read `.server` inside a test (it is set once `beforeAll` ran).
+ */
+export function useTlsEchoServer(): { readonly server: TlsEchoServer } {
+  const peer = {} as { server: TlsEchoServer };
+  beforeAll(async () => {
+    const pki = await makePki();
+    peer.server = await startTlsEchoServer({ cert: pki.serverRsa.cert, key: pki.serverRsa.key });
+  }, 60_000);
+  afterAll(() => peer.server.close());
+  return peer;
 }

@@ -7,21 +7,15 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { afterEach, expect, test } from 'vitest';
 import type { AtTraceEvent } from '../../src/at/AtEngine.js';
 import { VirtualModule, type VirtualModuleOptions } from '../../src/emulator/index.js';
 import { connectTls, errno, isOSError, isQuectelError, Modem, type ModemOptions } from '../../src/index.js';
-import { makePki } from '../helpers/pki.js';
-import { startTlsEchoServer, type TlsEchoServer } from '../helpers/tlsPeers.js';
+import { useTlsEchoServer } from '../helpers/tlsPeers.js';
 
 const GUARD = 100;
 const MiB = 1024 * 1024;
-let server: TlsEchoServer;
-beforeAll(async () => {
-  const pki = await makePki();
-  server = await startTlsEchoServer({ cert: pki.serverRsa.cert, key: pki.serverRsa.key });
-}, 60_000);
-afterAll(() => server.close());
+const peer = useTlsEchoServer();
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -34,7 +28,7 @@ interface Traced { readonly at: number; readonly dir: 'in' | 'out'; readonly kin
 
 /** A virtual EC25 with a short guard time, and a modem on it that moves URCs to usbmodem in data mode. */
 async function open(moduleOptions: VirtualModuleOptions = {}, modemOptions: ModemOptions = { dataModeUrcPort: 'usbmodem' }) {
-  const module = new VirtualModule({ model: 'EC25', hosts: { 'echo.test': `127.0.0.1:${server.port}` }, guardTimeMs: GUARD, ...moduleOptions });
+  const module = new VirtualModule({ model: 'EC25', hosts: { 'echo.test': `127.0.0.1:${peer.server.port}` }, guardTimeMs: GUARD, ...moduleOptions });
   const trace: Traced[] = [];
   const modem = await Modem.open(module, {
     ...modemOptions,
